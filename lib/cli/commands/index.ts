@@ -1,0 +1,7 @@
+/** Every `dynconf` verb, in the order `dynconf --help` lists them. */
+import type { Command } from '../command';
+import { buildCommand } from './build';
+import { diffCommand } from './diff';
+import { validateCommand } from './validate';
+
+export const COMMANDS: readonly Command[] = [validateCommand, buildCommand, diffCommand];

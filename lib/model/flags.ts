@@ -1,0 +1,334 @@
+/**
+ * flags/<app>.json: resolve each flag in every environment (default overlaid with the
+ * environment's entry), check values against their attribute constraints and rules
+ * against AppConfig's rule language, and build the AWS.AppConfig.FeatureFlags document.
+ */
+import { unknownNameFix, didYouMean, type Diagnostics, type Location } from './diagnostics';
+import { parseRule } from './rules';
+import type { JsonFile } from './source';
+import type { AttributeConfig, AttributeConstraints, FlagConfig, FlagsFileConfig, VariantConfig } from './types';
+
+export const MAX_ATTRIBUTES = 25;
+export const MAX_STRING_LENGTH = 1024;
+
+/** One flag's value in one environment, ready for the document. */
+export type ResolvedValue =
+  | { readonly mode: 'simple'; readonly enabled: boolean; readonly attributes: Readonly<Record<string, unknown>> }
+  | { readonly mode: 'variants'; readonly variants: readonly VariantConfig[] };
+
+export interface ResolvedFlag {
+  readonly key: string;
+  readonly config: FlagConfig;
+  readonly exposure: 'server' | 'browser';
+  /** Environment name -> value. */
+  readonly values: ReadonlyMap<string, ResolvedValue>;
+}
+
+export interface FlagsCheckOptions {
+  readonly environments: readonly string[];
+  /** YYYY-MM-DD of today, for expiry. */
+  readonly today: string;
+  readonly strict: boolean;
+}
+
+export function resolveFlags(json: JsonFile, file: FlagsFileConfig, diags: Diagnostics, opts: FlagsCheckOptions): ResolvedFlag[] {
+  const out: ResolvedFlag[] = [];
+  for (const [key, flag] of Object.entries(file.flags)) {
+    const at = (...p: (string | number)[]) => json.locate(['flags', key, ...p]);
+    const atKey = (...p: (string | number)[]) => json.locateKey(['flags', key, ...p]);
+    checkAttributeDefinitions(key, flag, at, diags);
+
+    for (const envName of Object.keys(flag.environments ?? {})) {
+      if (!opts.environments.includes(envName)) {
+        diags.error(atKey('environments', envName), 'flags/unknown-environment', `unknown environment '${envName}'`, {
+          field: `${key}.environments`,
+          fix: unknownNameFix('environment', envName, opts.environments),
+        });
+      }
+    }
+
+    if (flag.expires && flag.expires < opts.today) {
+      const report = opts.strict ? diags.error.bind(diags) : diags.warning.bind(diags);
+      report(at('expires'), 'flags/expired', `flag expired on ${flag.expires}${flag.owner ? ` (owner: ${flag.owner})` : ''}`, {
+        field: key,
+        fix: 'remove the flag and the code paths behind it, or move "expires" out with a reason in the description',
+      });
+    }
+
+    const values = new Map<string, ResolvedValue>();
+    for (const env of opts.environments) {
+      const v = resolveValue(key, env, flag, at, atKey, diags);
+      if (v) values.set(env, v);
+    }
+    out.push({ key, config: flag, exposure: flag.exposure ?? 'server', values });
+  }
+  return out;
+}
+
+function checkAttributeDefinitions(key: string, flag: FlagConfig, at: (...p: (string | number)[]) => Location, diags: Diagnostics): void {
+  const attrs = Object.entries(flag.attributes ?? {});
+  if (attrs.length > MAX_ATTRIBUTES) {
+    diags.error(at('attributes'), 'flags/too-many-attributes', `flag has ${attrs.length} attributes; AppConfig allows ${MAX_ATTRIBUTES}`, { field: key, fix: 'split the flag, or move the values to the ops profile' });
+  }
+  for (const [name, attr] of attrs) {
+    const c = attr.constraints;
+    const where = (...p: string[]) => at('attributes', name, 'constraints', ...p);
+    const scalarType = c.type.endsWith('[]') ? undefined : c.type;
+    const check = (field: keyof AttributeConstraints, allowedFor: string[]) => {
+      if (c[field] !== undefined && !allowedFor.includes(c.type)) {
+        diags.error(where(field), 'flags/constraint-type', `'${field}' does not apply to type ${c.type}`, { field: `${key}.${name}`, fix: `remove '${field}' or change the type to ${allowedFor.join(' or ')}` });
+      }
+    };
+    check('pattern', ['string']);
+    check('minimum', ['number']);
+    check('maximum', ['number']);
+    check('enum', ['string', 'number']);
+    check('elements', ['string[]', 'number[]']);
+    if (c.pattern !== undefined && !compiles(c.pattern)) {
+      diags.error(where('pattern'), 'flags/bad-pattern', `pattern is not a valid regular expression`, { field: `${key}.${name}`, fix: 'fix the regular expression' });
+    }
+    if (c.minimum !== undefined && c.maximum !== undefined && c.minimum > c.maximum) {
+      diags.error(where('minimum'), 'flags/constraint-range', `minimum ${c.minimum} is above maximum ${c.maximum}`, { field: `${key}.${name}`, fix: 'swap them' });
+    }
+    if (c.enum && scalarType) {
+      c.enum.forEach((v, i) => {
+        if (typeof v !== scalarType) diags.error(at('attributes', name, 'constraints', 'enum', i), 'flags/constraint-type', `enum value ${JSON.stringify(v)} is not a ${scalarType}`, { field: `${key}.${name}` });
+      });
+    }
+    if (c.elements) {
+      const expected = c.type === 'string[]' ? 'string' : 'number';
+      if (c.elements.type !== expected) {
+        diags.error(where('elements'), 'flags/constraint-type', `elements of ${c.type} must have type ${expected}`, { field: `${key}.${name}`, fix: `set elements.type to "${expected}"` });
+      }
+      if (c.elements.pattern !== undefined && !compiles(c.elements.pattern)) {
+        diags.error(where('elements'), 'flags/bad-pattern', 'elements.pattern is not a valid regular expression', { field: `${key}.${name}` });
+      }
+    }
+  }
+}
+
+type Origin = 'default' | 'environment';
+
+function resolveValue(
+  key: string,
+  env: string,
+  flag: FlagConfig,
+  at: (...p: (string | number)[]) => Location,
+  atKey: (...p: (string | number)[]) => Location,
+  diags: Diagnostics,
+): ResolvedValue | undefined {
+  const base = flag.default;
+  const own = flag.environments?.[env];
+  const field = `${key} (${env})`;
+  if (!base && !own) {
+    diags.error(atKey(), 'flags/unresolved', `flag has no value in environment '${env}'`, { field, fix: `add "default" or "environments": { "${env}": { "enabled": false } }` });
+    return undefined;
+  }
+  for (const [origin, v] of [['default', base], ['environment', own]] as const) {
+    if (v && v.variants && v.enabled !== undefined) {
+      diags.error(origin === 'default' ? at('default', 'enabled') : at('environments', env, 'enabled'), 'flags/variants-and-enabled', 'a value has either "enabled" or "variants", not both', {
+        field,
+        fix: 'with variants, each variant says whether it is enabled; remove "enabled"',
+      });
+      return undefined;
+    }
+  }
+  // The environment's entry wins; its "variants" or "enabled" replaces the default's mode.
+  const pathOf = (origin: Origin, ...p: (string | number)[]) => (origin === 'default' ? at('default', ...p) : at('environments', env, ...p));
+  if (own?.variants) return checkVariants(key, env, flag, own.variants, (...p) => pathOf('environment', 'variants', ...p), diags);
+  if (own?.enabled === undefined && base?.variants) {
+    if (own && Object.keys(own).length > 0) {
+      diags.error(atKey('environments', env), 'flags/attributes-without-enabled', 'attribute values cannot be overlaid on a default with variants', {
+        field,
+        fix: 'give the environment its own "enabled" or "variants"',
+      });
+      return undefined;
+    }
+    return checkVariants(key, env, flag, base.variants, (...p) => pathOf('default', 'variants', ...p), diags);
+  }
+  const merged: Record<string, { value: unknown; origin: Origin }> = {};
+  for (const [origin, v] of [['default', base], ['environment', own]] as const) {
+    if (!v) continue;
+    for (const [k, value] of Object.entries(v)) {
+      if (k === 'variants') continue;
+      merged[k] = { value, origin };
+    }
+  }
+  const enabled = merged.enabled;
+  if (!enabled) {
+    diags.error(own ? atKey('environments', env) : atKey('default'), 'flags/unresolved', `flag has no "enabled" in environment '${env}'`, { field, fix: 'add "enabled": true or false to default or to the environment' });
+    return undefined;
+  }
+  const attributes: Record<string, unknown> = {};
+  const declared = flag.attributes ?? {};
+  let ok = true;
+  for (const [name, { value, origin }] of Object.entries(merged)) {
+    if (name === 'enabled') continue;
+    const loc = pathOf(origin, name);
+    ok = checkAttributeValue(key, env, name, value, declared, loc, diags) && ok;
+    attributes[name] = value;
+  }
+  for (const [name, attr] of Object.entries(declared)) {
+    if (attr.constraints.required && !(name in attributes)) {
+      diags.error(own ? atKey('environments', env) : atKey('default'), 'flags/missing-required-attribute', `required attribute '${name}' has no value`, { field, fix: `add "${name}" to default or to the environment` });
+      ok = false;
+    }
+  }
+  return ok ? { mode: 'simple', enabled: enabled.value as boolean, attributes } : undefined;
+}
+
+function checkVariants(
+  key: string,
+  env: string,
+  flag: FlagConfig,
+  variants: readonly VariantConfig[],
+  at: (...p: (string | number)[]) => Location,
+  diags: Diagnostics,
+): ResolvedValue | undefined {
+  const field = `${key} (${env})`;
+  let ok = true;
+  const names = new Set<string>();
+  variants.forEach((variant, i) => {
+    if (names.has(variant.name)) {
+      diags.error(at(i, 'name'), 'flags/duplicate-variant', `variant name '${variant.name}' is used twice`, { field, fix: 'give every variant its own name' });
+      ok = false;
+    }
+    names.add(variant.name);
+    const last = i === variants.length - 1;
+    if (variant.rule === undefined && !last) {
+      diags.error(at(i), 'flags/variant-without-rule', `variant '${variant.name}' has no rule but is not last: every variant after it would be unreachable`, { field, fix: 'add a rule, or move it to the end as the default variant' });
+      ok = false;
+    }
+    if (last && variant.rule !== undefined) {
+      diags.error(at(i, 'rule'), 'flags/no-default-variant', 'the variant list does not end with a default variant (one without a rule)', { field, fix: 'add a last variant without "rule": it is served when no rule matches' });
+      ok = false;
+    }
+    if (variant.rule !== undefined) {
+      const parsed = parseRule(variant.rule);
+      if (!parsed.ok) {
+        const ruleAt = at(i, 'rule');
+        // +1 skips the opening quote; exact while the rule has no escapes before the error.
+        diags.error({ ...ruleAt, column: ruleAt.column + 1 + parsed.offset }, 'flags/rule-syntax', `rule of variant '${variant.name}': ${parsed.message}`, { field, fix: 'see the rule language in the README' });
+        ok = false;
+      }
+    }
+    for (const [name, value] of Object.entries(variant.attributeValues ?? {})) {
+      ok = checkAttributeValue(key, env, name, value, flag.attributes ?? {}, at(i, 'attributeValues', name), diags) && ok;
+    }
+    for (const [name, attr] of Object.entries(flag.attributes ?? {})) {
+      if (attr.constraints.required && !(name in (variant.attributeValues ?? {}))) {
+        diags.error(at(i), 'flags/missing-required-attribute', `variant '${variant.name}' has no value for required attribute '${name}'`, { field, fix: `add "${name}" to its attributeValues` });
+        ok = false;
+      }
+    }
+  });
+  return ok ? { mode: 'variants', variants } : undefined;
+}
+
+function checkAttributeValue(
+  key: string,
+  env: string,
+  name: string,
+  value: unknown,
+  declared: Readonly<Record<string, AttributeConfig>>,
+  loc: Location,
+  diags: Diagnostics,
+): boolean {
+  const field = `${key} (${env})`;
+  const attr = declared[name];
+  if (!attr) {
+    const guess = didYouMean(name, Object.keys(declared));
+    diags.error(loc, 'flags/undeclared-attribute', `attribute '${name}' is not declared in the flag's "attributes"`, {
+      field,
+      fix: guess ? `did you mean '${guess}'?` : `declare it under "attributes" with its constraints`,
+    });
+    return false;
+  }
+  const problem = constraintProblem(name, value, attr.constraints);
+  if (problem) {
+    diags.error(loc, 'flags/constraint', problem, { field, fix: `change the value, or the constraints of '${name}'` });
+    return false;
+  }
+  return true;
+}
+
+/** Why a value breaks its constraints, phrased for a person; undefined when it fits. */
+export function constraintProblem(name: string, value: unknown, c: AttributeConstraints): string | undefined {
+  if (c.type === 'string[]' || c.type === 'number[]') {
+    if (!Array.isArray(value)) return `${name} must be an array (${c.type})`;
+    for (const [i, item] of value.entries()) {
+      const elementType = c.type === 'string[]' ? 'string' : 'number';
+      const problem = scalarProblem(`${name}[${i}]`, item, { ...(c.elements ?? {}), type: elementType });
+      if (problem) return problem;
+    }
+    return undefined;
+  }
+  return scalarProblem(name, value, c);
+}
+
+function scalarProblem(name: string, value: unknown, c: { type: string; pattern?: string; enum?: readonly (string | number)[]; minimum?: number; maximum?: number }): string | undefined {
+  if (typeof value !== c.type) return `${name} ${JSON.stringify(value)} is not a ${c.type}`;
+  if (typeof value === 'string') {
+    if (value.length > MAX_STRING_LENGTH) return `${name} is ${value.length} characters; AppConfig allows ${MAX_STRING_LENGTH}`;
+    if (c.pattern !== undefined && compiles(c.pattern) && !new RegExp(c.pattern).test(value)) return `${name} ${JSON.stringify(value)} does not match ${c.pattern}`;
+  }
+  if (typeof value === 'number') {
+    if (c.minimum !== undefined && value < c.minimum) return `${name} ${value} is below the minimum ${c.minimum}`;
+    if (c.maximum !== undefined && value > c.maximum) return `${name} ${value} is above the maximum ${c.maximum}`;
+  }
+  if (c.enum && !c.enum.includes(value as string | number)) return `${name} ${JSON.stringify(value)} is not one of ${c.enum.map((e) => JSON.stringify(e)).join(', ')}`;
+  return undefined;
+}
+
+function compiles(pattern: string): boolean {
+  try {
+    new RegExp(pattern);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+// ---- the AWS.AppConfig.FeatureFlags document ----
+
+export interface FeatureFlagsDocument {
+  readonly version: '1';
+  readonly flags: Record<string, unknown>;
+  readonly values: Record<string, unknown>;
+}
+
+export function featureFlagsDocument(flags: readonly ResolvedFlag[], env: string): FeatureFlagsDocument {
+  const doc: FeatureFlagsDocument = { version: '1', flags: {}, values: {} };
+  for (const flag of flags) {
+    const value = flag.values.get(env);
+    if (!value) continue;
+    const c = flag.config;
+    const attributes = Object.fromEntries(
+      Object.entries(c.attributes ?? {}).map(([n, a]) => [n, { ...(a.description ? { description: a.description } : {}), constraints: a.constraints }]),
+    );
+    doc.flags[flag.key] = {
+      name: c.name,
+      ...(c.description ? { description: c.description } : {}),
+      ...(c.expires ? { _deprecation: { status: 'planned', date: c.expires } } : {}),
+      ...(Object.keys(attributes).length ? { attributes } : {}),
+    };
+    doc.values[flag.key] =
+      value.mode === 'simple'
+        ? { enabled: value.enabled, ...value.attributes }
+        : {
+            _variants: value.variants.map((v) => ({
+              name: v.name,
+              ...(v.rule !== undefined ? { rule: v.rule } : {}),
+              enabled: v.enabled,
+              ...(v.attributeValues && Object.keys(v.attributeValues).length ? { attributeValues: v.attributeValues } : {}),
+            })),
+          };
+  }
+  return doc;
+}
+
+/** The subset of values a browser may see; used only to build the `browser` profile. */
+export function isBrowserFlag(flag: ResolvedFlag): boolean {
+  return flag.exposure === 'browser';
+}
+

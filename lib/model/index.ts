@@ -1,0 +1,12 @@
+/** lib/model: load -> validate -> compile. Pure TypeScript; knows nothing of AWS. */
+export * from './canonical';
+export * from './diagnostics';
+export * from './load';
+export * from './model';
+export * from './rules';
+export type * from './types';
+export { pipelineSteps, type PipelineStep } from './workload';
+export { DiskTree, type SourceTree, type DirEntry, type EntryKind } from './source';
+export { constraintProblem, type FeatureFlagsDocument } from './flags';
+export { overlay } from './ops';
+export * from './diff';

@@ -1,0 +1,225 @@
+/**
+ * load -> validate -> compile. The only code in dynconf that reads config/ and flags/.
+ */
+import { canonicalJson } from './canonical';
+import { Diagnostics, unknownNameFix, type Diagnostic } from './diagnostics';
+import { featureFlagsDocument, isBrowserFlag, resolveFlags, type ResolvedFlag } from './flags';
+import { MAX_DOCUMENT_BYTES, type ApplicationModel, type ConfigDocument, type Model, type ProfileName } from './model';
+import { checkOpsEnvironment, compileOpsSchema, overlay, withoutSchemaKey, type OpsSchema } from './ops';
+import { checkFormat } from './schema-check';
+import { scanForSecrets } from './secrets';
+import { DiskTree, parseJson, type JsonFile, type SourceTree } from './source';
+import type { FlagsFileConfig, WorkloadConfig } from './types';
+import { checkWorkload, pipelineSteps } from './workload';
+
+export const WORKLOAD_FILE = 'config/workload.json';
+export const FLAGS_DIR = 'flags';
+export const OPS_DIR = 'config/ops';
+
+export interface LoadOptions {
+  /** Expired flags become errors instead of warnings. */
+  readonly strict?: boolean;
+  /** Today's date for expiry checks; defaults to the real one (UTC). */
+  readonly today?: string;
+}
+
+export interface LoadResult {
+  /** Present only when there is no error. */
+  readonly model?: Model;
+  readonly diagnostics: readonly Diagnostic[];
+}
+
+export function loadWorkspaceFromDisk(root: string, options: LoadOptions = {}): LoadResult {
+  return loadWorkspace(new DiskTree(root), options);
+}
+
+export function loadWorkspace(tree: SourceTree, options: LoadOptions = {}): LoadResult {
+  const diags = new Diagnostics();
+  const today = options.today ?? new Date().toISOString().slice(0, 10);
+  const strict = options.strict ?? false;
+
+  const workloadJson = readJson(tree, WORKLOAD_FILE, diags);
+  let workload: WorkloadConfig | undefined;
+  if (workloadJson) {
+    scanForSecrets(workloadJson, diags);
+    if (checkFormat(workloadJson, 'workload', diags)) {
+      workload = workloadJson.value as WorkloadConfig;
+      checkWorkload(workloadJson, workload, diags);
+    }
+  }
+  const environments = workload ? Object.keys(workload.environments) : undefined;
+  const appNames = workload ? Object.keys(workload.applications) : undefined;
+
+  const flagsByApp = loadFlags(tree, diags, { environments, appNames, today, strict, workloadJson });
+  const opsByApp = loadOps(tree, diags, { environments, appNames, workloadJson });
+
+  if (!workload || !environments || diags.hasErrors()) return { diagnostics: diags.all };
+
+  const documents: ConfigDocument[] = [];
+  const applications: ApplicationModel[] = [];
+  for (const [app, appConfig] of Object.entries(workload.applications)) {
+    const flags = flagsByApp.get(app)!;
+    const ops = opsByApp.get(app)!;
+    const browserFlags = flags.filter(isBrowserFlag);
+    const profiles: ProfileName[] = ['flags', 'ops', ...(browserFlags.length ? (['browser'] as const) : [])];
+    applications.push({
+      name: app,
+      owner: appConfig.owner,
+      description: appConfig.description,
+      flagKeys: flags.map((f) => f.key),
+      browserFlagKeys: browserFlags.map((f) => f.key),
+      profiles,
+      opsSchema: ops.schema.content,
+    });
+    for (const env of environments) {
+      const contents: Record<ProfileName, string | undefined> = {
+        flags: canonicalJson(featureFlagsDocument(flags, env)),
+        ops: canonicalJson(ops.values.get(env)),
+        browser: browserFlags.length ? canonicalJson(featureFlagsDocument(browserFlags, env)) : undefined,
+      };
+      for (const profile of profiles) {
+        const content = contents[profile]!;
+        const bytes = Buffer.byteLength(content, 'utf8');
+        if (bytes > MAX_DOCUMENT_BYTES) {
+          const file = profile === 'ops' ? `${OPS_DIR}/${app}/default.json` : `${FLAGS_DIR}/${app}.json`;
+          diags.error({ file, line: 1, column: 1 }, 'document/too-large', `the ${profile} document for ${env} is ${bytes} bytes; AppConfig hosts at most ${MAX_DOCUMENT_BYTES}`, {
+            field: `${app} (${env})`,
+            fix: 'remove stale flags or split the application',
+          });
+        }
+        documents.push({ environment: env, application: app, profile, contentType: 'application/json', content });
+      }
+    }
+  }
+  if (diags.hasErrors()) return { diagnostics: diags.all };
+  const model: Model = { workload, pipeline: pipelineSteps(workload), environments, applications, documents };
+  return { model, diagnostics: diags.all };
+}
+
+function readJson(tree: SourceTree, file: string, diags: Diagnostics): JsonFile | undefined {
+  const kind = tree.kind(file);
+  const start = { file, line: 1, column: 1 };
+  if (kind === undefined) {
+    diags.error(start, 'file/missing', 'file does not exist', { fix: `create ${file}` });
+    return undefined;
+  }
+  if (kind === 'directory') {
+    diags.error(start, 'file/is-directory', 'is a directory where a file is expected', { fix: `replace the directory with the file ${file}` });
+    return undefined;
+  }
+  return parseJson(file, tree.read(file), diags);
+}
+
+interface Context {
+  readonly environments: readonly string[] | undefined;
+  readonly appNames: readonly string[] | undefined;
+  readonly workloadJson: JsonFile | undefined;
+}
+
+function loadFlags(tree: SourceTree, diags: Diagnostics, ctx: Context & { today: string; strict: boolean }): Map<string, ResolvedFlag[]> {
+  const out = new Map<string, ResolvedFlag[]>();
+  const entries = tree.list(FLAGS_DIR);
+  if (!entries) {
+    diags.error({ file: FLAGS_DIR, line: 1, column: 1 }, 'file/missing', 'the flags/ directory does not exist', { fix: 'create flags/<app>.json for every application' });
+    return out;
+  }
+  for (const entry of entries) {
+    const file = `${FLAGS_DIR}/${entry.name}`;
+    const app = entry.name.replace(/\.json$/, '');
+    if (entry.kind === 'directory') {
+      diags.error({ file, line: 1, column: 1 }, 'file/is-directory', 'is a directory; flags/ holds one <app>.json file per application', { fix: `move its content to flags/${entry.name}.json` });
+      continue;
+    }
+    if (!entry.name.endsWith('.json')) {
+      diags.error({ file, line: 1, column: 1 }, 'flags/unexpected-file', 'flags/ holds only <app>.json files', { fix: 'move this file elsewhere' });
+      continue;
+    }
+    if (ctx.appNames && !ctx.appNames.includes(app)) {
+      diags.error({ file, line: 1, column: 1 }, 'flags/undeclared-application', `application '${app}' is not declared in ${WORKLOAD_FILE}`, {
+        fix: unknownNameFix('application', app, ctx.appNames).replace('environment', 'application'),
+      });
+      continue;
+    }
+    const json = parseJson(file, tree.read(file), diags);
+    if (!json) continue;
+    scanForSecrets(json, diags);
+    if (!checkFormat(json, 'flags', diags) || !ctx.environments) continue;
+    out.set(app, resolveFlags(json, json.value as FlagsFileConfig, diags, { environments: ctx.environments, today: ctx.today, strict: ctx.strict }));
+  }
+  for (const app of ctx.appNames ?? []) {
+    if (!entries.some((e) => e.name === `${app}.json` && e.kind === 'file')) {
+      diags.error(ctx.workloadJson!.locateKey(['applications', app]), 'flags/missing-file', `application '${app}' has no ${FLAGS_DIR}/${app}.json`, {
+        fix: `create ${FLAGS_DIR}/${app}.json with { "flags": {} }`,
+      });
+    }
+  }
+  return out;
+}
+
+interface OpsResult {
+  readonly schema: OpsSchema;
+  readonly values: ReadonlyMap<string, unknown>;
+}
+
+function loadOps(tree: SourceTree, diags: Diagnostics, ctx: Context): Map<string, OpsResult> {
+  const out = new Map<string, OpsResult>();
+  const appDirs = tree.list(OPS_DIR);
+  if (!appDirs) {
+    diags.error({ file: OPS_DIR, line: 1, column: 1 }, 'file/missing', `the ${OPS_DIR}/ directory does not exist`, { fix: `create ${OPS_DIR}/<app>/schema.json and default.json for every application` });
+    return out;
+  }
+  for (const dir of appDirs) {
+    const file = `${OPS_DIR}/${dir.name}`;
+    if (dir.kind !== 'directory') {
+      diags.error({ file, line: 1, column: 1 }, 'ops/unexpected-file', `${OPS_DIR}/ holds one directory per application`, { fix: `move it to ${OPS_DIR}/<app>/` });
+    } else if (ctx.appNames && !ctx.appNames.includes(dir.name)) {
+      diags.error({ file, line: 1, column: 1 }, 'ops/undeclared-application', `application '${dir.name}' is not declared in ${WORKLOAD_FILE}`, {
+        fix: unknownNameFix('application', dir.name, ctx.appNames),
+      });
+    }
+  }
+  for (const app of ctx.appNames ?? appDirs.filter((d) => d.kind === 'directory').map((d) => d.name)) {
+    const dir = `${OPS_DIR}/${app}`;
+    const files = tree.list(dir);
+    if (!files) {
+      if (tree.kind(dir) === undefined && ctx.workloadJson) {
+        diags.error(ctx.workloadJson.locateKey(['applications', app]), 'ops/missing-directory', `application '${app}' has no ${dir}/`, {
+          fix: `create ${dir}/schema.json (draft-04) and ${dir}/default.json`,
+        });
+      }
+      continue;
+    }
+    const schemaJson = readJson(tree, `${dir}/schema.json`, diags);
+    const defaultsJson = readJson(tree, `${dir}/default.json`, diags);
+    if (defaultsJson) scanForSecrets(defaultsJson, diags);
+    const schema = schemaJson ? compileOpsSchema(schemaJson, canonicalJson, diags) : undefined;
+
+    const overrides = new Map<string, JsonFile>();
+    for (const f of files) {
+      if (f.name === 'schema.json' || f.name === 'default.json') continue;
+      const file = `${dir}/${f.name}`;
+      const env = f.name.replace(/\.json$/, '');
+      if (f.kind === 'directory' || !f.name.endsWith('.json')) {
+        diags.error({ file, line: 1, column: 1 }, 'ops/unexpected-file', `${dir}/ holds schema.json, default.json and <env>.json files only`, { fix: 'move it elsewhere' });
+        continue;
+      }
+      if (ctx.environments && !ctx.environments.includes(env)) {
+        diags.error({ file, line: 1, column: 1 }, 'ops/unknown-environment', `unknown environment '${env}'`, { fix: unknownNameFix('environment', env, ctx.environments) });
+        continue;
+      }
+      const json = parseJson(file, tree.read(file), diags);
+      if (!json) continue;
+      scanForSecrets(json, diags);
+      overrides.set(env, json);
+    }
+    if (!schema || !defaultsJson || !ctx.environments) continue;
+    const values = new Map<string, unknown>();
+    for (const env of ctx.environments) {
+      const override = overrides.get(env);
+      const merged = overlay(withoutSchemaKey(defaultsJson.value), override ? withoutSchemaKey(override.value) : {});
+      if (checkOpsEnvironment(schema, merged, env, defaultsJson, override, diags)) values.set(env, merged);
+    }
+    out.set(app, { schema, values });
+  }
+  return out;
+}

@@ -1,0 +1,96 @@
+/**
+ * config/ops/<app>/: default.json overlaid with <env>.json (objects merge, arrays and
+ * scalars replace), validated against the app's schema.json the way AppConfig's
+ * JSON_SCHEMA validator will: draft-04.
+ */
+import type { ValidateFunction } from 'ajv';
+import type { Diagnostics, Location } from './diagnostics';
+import { checkFormat, draft04, reportSchemaErrors } from './schema-check';
+import type { JsonFile } from './source';
+
+/** AppConfig's limit on a validator's content. */
+export const MAX_VALIDATOR_LENGTH = 32768;
+
+export interface OpsSchema {
+  readonly validate: ValidateFunction;
+  /** The schema as AppConfig receives it: canonical, compact JSON. */
+  readonly content: string;
+}
+
+/** Compile an app's schema.json under draft-04; undefined (with diagnostics) when it cannot be used. */
+export function compileOpsSchema(json: JsonFile, canonical: (v: unknown, pretty: boolean) => string, diags: Diagnostics): OpsSchema | undefined {
+  if (!checkFormat(json, 'ops-schema', diags, 'ops/schema-format')) return undefined;
+  const ajv = draft04();
+  if (!ajv.validateSchema(json.value as object)) {
+    reportSchemaErrors(ajv.errors ?? [], (p, which) => (which === 'key' ? json.locateKey(p) : json.locate(p)), diags, 'ops/schema-not-draft-04');
+    return undefined;
+  }
+  let validate: ValidateFunction;
+  try {
+    validate = ajv.compile(json.value as object);
+  } catch (e) {
+    diags.error(json.locate([]), 'ops/schema-not-draft-04', `schema does not compile under draft-04: ${(e as Error).message}`, {
+      fix: 'AppConfig validators speak draft-04: use "exclusiveMinimum": true with "minimum", "id" not "$id", and local $refs only',
+    });
+    return undefined;
+  }
+  const content = canonical(json.value, false);
+  if (content.length > MAX_VALIDATOR_LENGTH) {
+    diags.error(json.locate([]), 'ops/schema-too-large', `schema is ${content.length} characters compacted; AppConfig validators allow ${MAX_VALIDATOR_LENGTH}`, {
+      fix: 'move shared definitions out, shorten descriptions, or split the configuration',
+    });
+    return undefined;
+  }
+  return { validate, content };
+}
+
+/** Deep merge for configuration: objects merge key by key; arrays and scalars replace. */
+export function overlay(base: unknown, over: unknown): unknown {
+  if (isPlainObject(base) && isPlainObject(over)) {
+    const out: Record<string, unknown> = { ...base };
+    for (const [k, v] of Object.entries(over)) out[k] = k in out ? overlay(out[k], v) : v;
+    return out;
+  }
+  return over;
+}
+
+export function withoutSchemaKey(value: unknown): unknown {
+  if (!isPlainObject(value)) return value;
+  const { $schema: _ignored, ...rest } = value;
+  return rest;
+}
+
+/**
+ * Validate one environment's merged ops config. Errors point into the file that wrote
+ * the offending value: the environment's override when it has that path, else default.json.
+ */
+export function checkOpsEnvironment(
+  schema: OpsSchema,
+  merged: unknown,
+  env: string,
+  defaults: JsonFile,
+  override: JsonFile | undefined,
+  diags: Diagnostics,
+): boolean {
+  if (schema.validate(merged)) return true;
+  const locate = (p: (string | number)[], which: 'value' | 'key'): Location => {
+    const target = override && hasPath(override.value, p) ? override : defaults;
+    return which === 'key' ? target.locateKey(p) : target.locate(p);
+  };
+  reportSchemaErrors(schema.validate.errors ?? [], locate, diags, 'ops/schema', `(${env}) `);
+  return false;
+}
+
+function hasPath(value: unknown, p: readonly (string | number)[]): boolean {
+  let cur = value;
+  for (const seg of p) {
+    if (cur === null || typeof cur !== 'object' || !(seg in (cur as object))) return false;
+    cur = (cur as Record<string | number, unknown>)[seg];
+  }
+  return true;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+

@@ -1,0 +1,166 @@
+/**
+ * JSON Schema validation with errors mapped back to file:line:col. Used for the format
+ * schemas in config/schemas/ (draft-07) and for each app's ops schema (draft-04, as
+ * AppConfig runs it).
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+import AjvDraft04 from 'ajv-draft-04';
+import addFormats from 'ajv-formats';
+import { didYouMean, type Diagnostics, type Location } from './diagnostics';
+import type { JsonFile } from './source';
+
+/** The format schemas ship with dynconf, beside the data that declares them. */
+export const FORMAT_SCHEMA_DIR = path.resolve(__dirname, '../../config/schemas');
+
+export type FormatName = 'workload' | 'flags' | 'ops-schema';
+
+let formatAjv: Ajv | undefined;
+const formatValidators = new Map<FormatName, ValidateFunction>();
+
+export function formatValidator(name: FormatName): ValidateFunction {
+  let v = formatValidators.get(name);
+  if (!v) {
+    formatAjv ??= addFormats(new Ajv({ allErrors: true, strict: false }), ['date']);
+    const schema = JSON.parse(fs.readFileSync(path.join(FORMAT_SCHEMA_DIR, `${name}.schema.json`), 'utf8')) as object;
+    v = formatAjv.compile(schema);
+    formatValidators.set(name, v);
+  }
+  return v;
+}
+
+/** A fresh draft-04 Ajv: what AppConfig's JSON_SCHEMA validator accepts. */
+export function draft04(): AjvDraft04 {
+  // Formats are left unknown-tolerant: AppConfig's validator ignores formats it does not know.
+  return new AjvDraft04({ allErrors: true, strict: false, validateFormats: false });
+}
+
+/** Validate a parsed file against a format schema; true when it conforms. */
+export function checkFormat(json: JsonFile, name: FormatName, diags: Diagnostics, rule = `${name}/schema`): boolean {
+  const validate = formatValidator(name);
+  if (validate(json.value)) return true;
+  reportSchemaErrors(validate.errors ?? [], (p, which) => (which === 'key' ? json.locateKey(p) : json.locate(p)), diags, rule);
+  return false;
+}
+
+type Locator = (jsonPath: (string | number)[], which: 'value' | 'key') => Location;
+
+export function reportSchemaErrors(errors: readonly ErrorObject[], locate: Locator, diags: Diagnostics, rule: string, prefix = ''): void {
+  for (const e of pruneOneOf(errors)) {
+    const p = pointerToPath(e.instancePath);
+    const field = prefix + (formatPath(p) || '(root)');
+    switch (e.keyword) {
+      case 'additionalProperties': {
+        const prop = (e.params as { additionalProperty: string }).additionalProperty;
+        const known = Object.keys((e.parentSchema as { properties?: object })?.properties ?? {}).filter((k) => k !== '$schema');
+        const guess = didYouMean(prop, known);
+        diags.error(locate([...p, prop], 'key'), rule, `unknown field '${prop}'`, {
+          field,
+          fix: guess ? `did you mean '${guess}'?` : known.length ? `allowed fields: ${known.join(', ')}` : 'remove it',
+        });
+        break;
+      }
+      case 'required': {
+        const prop = (e.params as { missingProperty: string }).missingProperty;
+        diags.error(locate(p, 'key'), rule, `missing required field '${prop}'`, { field, fix: `add '${prop}'` });
+        break;
+      }
+      case 'propertyNames': {
+        const prop = (e.params as { propertyName: string }).propertyName;
+        diags.error(locate([...p, prop], 'key'), rule, `key '${prop}' is not a valid name`, { field, fix: namePatternFix(e) });
+        break;
+      }
+      case 'pattern': {
+        if (e.schemaPath.includes('propertyNames')) break; // reported by the propertyNames error
+        const pattern = (e.params as { pattern: string }).pattern;
+        diags.error(locate(p, 'value'), rule, `${describeValue(e.data)} does not match ${pattern}`, { field, fix: patternFix(pattern) });
+        break;
+      }
+      case 'enum': {
+        const allowed = (e.params as { allowedValues: unknown[] }).allowedValues;
+        const guess = typeof e.data === 'string' ? didYouMean(e.data, allowed.map(String)) : undefined;
+        diags.error(locate(p, 'value'), rule, `${describeValue(e.data)} is not allowed`, {
+          field,
+          fix: guess ? `did you mean '${guess}'?` : `use one of: ${allowed.map((a) => JSON.stringify(a)).join(', ')}`,
+        });
+        break;
+      }
+      case 'type':
+        diags.error(locate(p, 'value'), rule, `${describeValue(e.data)} is ${jsonType(e.data)}, expected ${(e.params as { type: string }).type}`, {
+          field,
+          fix: `write a ${(e.params as { type: string }).type}`,
+        });
+        break;
+      case 'if':
+        break;
+      default:
+        diags.error(locate(p, 'value'), rule, `${e.message ?? 'is invalid'}`, { field });
+    }
+  }
+}
+
+/**
+ * Ajv reports every failing branch of a oneOf. Report only the branch that came closest
+ * (fewest errors), which is the one the author meant, and drop the oneOf summary.
+ */
+function pruneOneOf(errors: readonly ErrorObject[]): ErrorObject[] {
+  const oneOfs = errors.filter((e) => e.keyword === 'oneOf');
+  if (oneOfs.length === 0) return [...errors];
+  const drop = new Set<ErrorObject>();
+  for (const o of oneOfs) {
+    const base = o.schemaPath; // e.g. #/definitions/monitor/oneOf
+    const branches = new Map<string, ErrorObject[]>();
+    for (const e of errors) {
+      if (e === o || !e.schemaPath.startsWith(`${base}/`) || !e.instancePath.startsWith(o.instancePath)) continue;
+      const branch = e.schemaPath.slice(base.length + 1).split('/')[0]!;
+      (branches.get(branch) ?? branches.set(branch, []).get(branch)!).push(e);
+    }
+    let best: ErrorObject[] | undefined;
+    for (const list of branches.values()) if (!best || score(list) < score(best)) best = list;
+    for (const list of branches.values()) if (list !== best) list.forEach((e) => drop.add(e));
+    if (best && best.length > 0) drop.add(o);
+  }
+  return errors.filter((e) => !drop.has(e));
+}
+
+/** A branch failing on type at its root is a worse match than one failing deeper. */
+function score(list: ErrorObject[]): number {
+  return list.reduce((s, e) => s + (e.keyword === 'type' || e.keyword === 'required' || e.keyword === 'additionalProperties' ? 10 : 1), 0);
+}
+
+export function pointerToPath(pointer: string): (string | number)[] {
+  if (!pointer) return [];
+  return pointer
+    .split('/')
+    .slice(1)
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
+}
+
+export function formatPath(p: readonly (string | number)[]): string {
+  return p.map((s, i) => (typeof s === 'number' ? `[${s}]` : i === 0 ? s : `.${s}`)).join('');
+}
+
+function describeValue(v: unknown): string {
+  if (typeof v === 'string') return JSON.stringify(v.length > 60 ? `${v.slice(0, 57)}...` : v);
+  if (v === null || typeof v !== 'object') return String(v);
+  return Array.isArray(v) ? 'the array' : 'the object';
+}
+
+function jsonType(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  return `a ${typeof v}`;
+}
+
+function namePatternFix(e: ErrorObject): string {
+  const pattern = (e.parentSchema as { propertyNames?: { pattern?: string } })?.propertyNames?.pattern;
+  return pattern ? `rename it to match ${pattern}` : 'rename it';
+}
+
+function patternFix(pattern: string): string {
+  if (pattern === '^[0-9]{12}$') return 'an AWS account ID is exactly 12 digits, written as a string';
+  if (pattern.startsWith('^arn:')) return `write a full ARN matching ${pattern}`;
+  return `match ${pattern}`;
+}

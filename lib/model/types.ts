@@ -1,0 +1,191 @@
+/**
+ * The shapes of the three source formats after schema validation. The JSON Schemas in
+ * config/schemas/ are the contract editors and CI check; these types mirror them.
+ */
+
+export type Tier = 'beta' | 'gamma' | 'prod';
+
+export interface WorkloadConfig {
+  readonly workload: string;
+  readonly pipeline: PipelineConfig;
+  readonly strategies: Readonly<Record<string, StrategyConfig>>;
+  readonly environments: Readonly<Record<string, EnvironmentConfig>>;
+  readonly applications: Readonly<Record<string, ApplicationConfig>>;
+  readonly clusters: Readonly<Record<string, ClusterConfig>>;
+}
+
+export interface PipelineConfig {
+  readonly account: string;
+  readonly region: string;
+  readonly source: {
+    readonly repository: string;
+    readonly branch: string;
+    readonly connectionArn: string;
+  };
+  /** Environments deployed one after another before any wave. */
+  readonly stages: readonly string[];
+  readonly waves: readonly WaveConfig[];
+  /** Minutes a rollout gate waits for AppConfig to finish before failing the stage. */
+  readonly gateTimeoutMinutes?: number;
+}
+
+export interface WaveConfig {
+  readonly name: string;
+  readonly environments: readonly string[];
+  /** A person approves in CodePipeline before this wave starts. */
+  readonly manualApproval?: boolean;
+}
+
+export interface StrategyConfig {
+  readonly description?: string;
+  readonly growthType: 'LINEAR' | 'EXPONENTIAL';
+  /** Percentage of targets to receive the configuration per interval, 1-100. */
+  readonly growthFactor: number;
+  readonly deploymentDurationMinutes: number;
+  readonly finalBakeTimeMinutes: number;
+}
+
+export interface EnvironmentConfig {
+  readonly tier: Tier;
+  readonly description?: string;
+  readonly account: string;
+  readonly region: string;
+  readonly strategy: string;
+  readonly monitors: readonly MonitorConfig[];
+  readonly clusters: readonly string[];
+  /** A synthetic canary the stage creates; its alarm becomes one of this environment's monitors. */
+  readonly canary?: CanaryConfig;
+}
+
+export type MonitorConfig = ExistingAlarmMonitor | MetricAlarmMonitor;
+
+export interface ExistingAlarmMonitor {
+  readonly alarmArn: string;
+}
+
+export interface MetricAlarmMonitor {
+  readonly metricAlarm: MetricAlarmConfig;
+}
+
+export interface MetricAlarmConfig {
+  readonly name: string;
+  readonly description?: string;
+  readonly namespace: string;
+  readonly metricName: string;
+  readonly dimensions?: Readonly<Record<string, string>>;
+  readonly statistic: string;
+  readonly periodSeconds: number;
+  readonly threshold: number;
+  readonly evaluationPeriods: number;
+  readonly comparisonOperator:
+    | 'GreaterThanOrEqualToThreshold'
+    | 'GreaterThanThreshold'
+    | 'LessThanThreshold'
+    | 'LessThanOrEqualToThreshold';
+  readonly treatMissingData?: 'breaching' | 'notBreaching' | 'ignore' | 'missing';
+}
+
+export interface CanaryConfig {
+  readonly url: string;
+  readonly rateMinutes: number;
+}
+
+export interface ApplicationConfig {
+  readonly owner: string;
+  readonly description: string;
+}
+
+export type AgentCredentials =
+  | { readonly type: 'irsa'; readonly oidcProviderArn: string }
+  | { readonly type: 'pod-identity' };
+
+export interface ClusterConfig {
+  readonly description?: string;
+  readonly account: string;
+  readonly region: string;
+  /** Name of the EKS cluster; defaults to the key. */
+  readonly clusterName?: string;
+  /** Role CloudFormation's kubectl handler assumes to apply manifests. */
+  readonly kubectlRoleArn: string;
+  readonly credentials: AgentCredentials;
+  readonly agent: AgentConfig;
+  /** Namespaces whose workloads read configuration from the agent. */
+  readonly namespaces: readonly string[];
+}
+
+export interface AgentConfig {
+  readonly image: string;
+  readonly tag: string;
+  readonly digest?: string;
+  readonly namespace: string;
+  readonly port: number;
+  readonly pollIntervalSeconds: number;
+  readonly logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error';
+  readonly requestTimeoutMs: number;
+  readonly maxConnections: number;
+  readonly resources?: {
+    readonly cpuRequest?: string;
+    readonly memoryRequest?: string;
+    readonly cpuLimit?: string;
+    readonly memoryLimit?: string;
+  };
+}
+
+// ---- flags/<app>.json ----
+
+export interface FlagsFileConfig {
+  readonly flags: Readonly<Record<string, FlagConfig>>;
+}
+
+export type Exposure = 'server' | 'browser';
+
+export interface FlagConfig {
+  readonly name: string;
+  readonly description?: string;
+  readonly owner?: string;
+  /** ISO date (YYYY-MM-DD) after which the flag should be gone. */
+  readonly expires?: string;
+  readonly exposure?: Exposure;
+  readonly attributes?: Readonly<Record<string, AttributeConfig>>;
+  readonly default?: FlagValueConfig;
+  readonly environments?: Readonly<Record<string, FlagValueConfig>>;
+}
+
+export interface AttributeConfig {
+  readonly description?: string;
+  readonly constraints: AttributeConstraints;
+}
+
+export type AttributeType = 'string' | 'number' | 'boolean' | 'string[]' | 'number[]';
+
+export interface AttributeConstraints {
+  readonly type: AttributeType;
+  readonly required?: boolean;
+  readonly pattern?: string;
+  readonly enum?: readonly (string | number)[];
+  readonly minimum?: number;
+  readonly maximum?: number;
+  readonly elements?: {
+    readonly type: 'string' | 'number';
+    readonly pattern?: string;
+    readonly enum?: readonly (string | number)[];
+    readonly minimum?: number;
+    readonly maximum?: number;
+  };
+}
+
+export type AttributeValue = string | number | boolean | readonly string[] | readonly number[];
+
+/** `{ enabled, ...attributes }` or `{ variants: [...] }`; see the flags schema. */
+export interface FlagValueConfig {
+  readonly enabled?: boolean;
+  readonly variants?: readonly VariantConfig[];
+  readonly [attribute: string]: unknown;
+}
+
+export interface VariantConfig {
+  readonly name: string;
+  readonly rule?: string;
+  readonly enabled: boolean;
+  readonly attributeValues?: Readonly<Record<string, AttributeValue>>;
+}

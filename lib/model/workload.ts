@@ -1,0 +1,198 @@
+/**
+ * Semantic checks of config/workload.json beyond its schema: references between
+ * sections, and the safety policy that keeps a bad change from reaching all of prod.
+ */
+import { unknownNameFix, type Diagnostics } from './diagnostics';
+import type { JsonFile } from './source';
+import type { EnvironmentConfig, WorkloadConfig } from './types';
+
+export interface PipelineStep {
+  readonly kind: 'stage' | 'wave';
+  /** Stage name (the environment's) or wave name. */
+  readonly name: string;
+  readonly environments: readonly string[];
+  readonly manualApproval: boolean;
+  /** 0-based position in the pipeline. */
+  readonly order: number;
+}
+
+/** Stages first, in order, then the waves: the order a change travels. */
+export function pipelineSteps(w: WorkloadConfig): PipelineStep[] {
+  const steps: PipelineStep[] = [];
+  for (const env of w.pipeline.stages) steps.push({ kind: 'stage', name: env, environments: [env], manualApproval: false, order: steps.length });
+  for (const wave of w.pipeline.waves) {
+    steps.push({ kind: 'wave', name: wave.name, environments: [...wave.environments], manualApproval: wave.manualApproval ?? false, order: steps.length });
+  }
+  return steps;
+}
+
+export function checkWorkload(json: JsonFile, w: WorkloadConfig, diags: Diagnostics): void {
+  const envNames = Object.keys(w.environments);
+  const strategyNames = Object.keys(w.strategies);
+  const clusterNames = Object.keys(w.clusters);
+
+  // Every environment is deployed exactly once, by a stage or a wave.
+  const placedAt = new Map<string, (string | number)[]>();
+  const place = (env: string, p: (string | number)[]): void => {
+    if (!w.environments[env]) {
+      diags.error(json.locate(p), 'workload/unknown-environment', `unknown environment '${env}'`, {
+        field: 'pipeline',
+        fix: unknownNameFix('environment', env, envNames),
+      });
+      return;
+    }
+    if (placedAt.has(env)) {
+      diags.error(json.locate(p), 'workload/environment-deployed-twice', `environment '${env}' appears twice in the pipeline`, {
+        field: 'pipeline',
+        fix: 'deploy each environment from exactly one stage or wave',
+      });
+      return;
+    }
+    placedAt.set(env, p);
+  };
+  w.pipeline.stages.forEach((env, i) => place(env, ['pipeline', 'stages', i]));
+  const waveNames = new Set<string>();
+  w.pipeline.waves.forEach((wave, wi) => {
+    if (waveNames.has(wave.name)) {
+      diags.error(json.locate(['pipeline', 'waves', wi, 'name']), 'workload/duplicate-wave', `wave name '${wave.name}' is used twice`, { fix: 'give every wave its own name' });
+    }
+    waveNames.add(wave.name);
+    wave.environments.forEach((env, ei) => place(env, ['pipeline', 'waves', wi, 'environments', ei]));
+  });
+  for (const env of envNames) {
+    if (!placedAt.has(env)) {
+      diags.error(json.locateKey(['environments', env]), 'workload/environment-not-deployed', `environment '${env}' is not deployed by the pipeline`, {
+        field: `environments.${env}`,
+        fix: 'add it to pipeline.stages or to a wave in pipeline.waves',
+      });
+    }
+  }
+
+  // Waves follow gamma: stages hold the pre-prod tiers, waves hold prod.
+  let sawGamma = false;
+  w.pipeline.stages.forEach((name, i) => {
+    const env = w.environments[name];
+    if (!env) return;
+    if (env.tier === 'prod') {
+      diags.error(json.locate(['pipeline', 'stages', i]), 'policy/prod-in-stage', `prod environment '${name}' is deployed as a stage, before the waves and their gates`, {
+        field: 'pipeline.stages',
+        fix: 'move it into a wave in pipeline.waves',
+      });
+    }
+    if (env.tier === 'gamma') sawGamma = true;
+    if (env.tier === 'beta' && sawGamma) {
+      diags.error(json.locate(['pipeline', 'stages', i]), 'policy/beta-after-gamma', `beta environment '${name}' comes after a gamma stage`, {
+        field: 'pipeline.stages',
+        fix: 'list beta stages before gamma',
+      });
+    }
+  });
+  if (!sawGamma) {
+    diags.error(json.locateKey(['pipeline', 'waves']), 'policy/wave-before-gamma', 'the waves are not preceded by a gamma stage: a change would reach prod untested', {
+      field: 'pipeline.stages',
+      fix: "add an environment with \"tier\": \"gamma\" to pipeline.stages",
+    });
+  }
+  w.pipeline.waves.forEach((wave, wi) =>
+    wave.environments.forEach((name, ei) => {
+      const env = w.environments[name];
+      if (env && env.tier !== 'prod') {
+        diags.error(json.locate(['pipeline', 'waves', wi, 'environments', ei]), 'policy/non-prod-in-wave', `${env.tier} environment '${name}' is in wave '${wave.name}'; waves are for prod`, {
+          field: 'pipeline.waves',
+          fix: "deploy it from pipeline.stages, or set its tier to \"prod\"",
+        });
+      }
+    }),
+  );
+
+  for (const [name, env] of Object.entries(w.environments)) {
+    checkEnvironment(json, w, name, env, diags, { strategyNames, clusterNames, inWave: w.pipeline.waves.some((wv) => wv.environments.includes(name)) });
+  }
+
+  for (const [name, cluster] of Object.entries(w.clusters)) {
+    const served = envNames.filter((e) => w.environments[e]!.clusters.includes(name));
+    if (served.length === 0) {
+      diags.warning(json.locateKey(['clusters', name]), 'workload/unused-cluster', `cluster '${name}' serves no environment`, {
+        fix: `list it in the clusters of an environment, or remove it`,
+      });
+    }
+    if (cluster.credentials.type === 'irsa' && !arnAccountMatches(cluster.credentials.oidcProviderArn, cluster.account)) {
+      diags.error(json.locate(['clusters', name, 'credentials', 'oidcProviderArn']), 'workload/cross-account-arn', `OIDC provider is not in the cluster's account ${cluster.account}`, {
+        field: `clusters.${name}.credentials.oidcProviderArn`,
+        fix: "use the IAM OIDC provider of this cluster's account",
+      });
+    }
+  }
+}
+
+function checkEnvironment(
+  json: JsonFile,
+  w: WorkloadConfig,
+  name: string,
+  env: EnvironmentConfig,
+  diags: Diagnostics,
+  ctx: { strategyNames: string[]; clusterNames: string[]; inWave: boolean },
+): void {
+  const at = (...p: (string | number)[]) => json.locate(['environments', name, ...p]);
+  const strategy = w.strategies[env.strategy];
+  if (!strategy) {
+    diags.error(at('strategy'), 'workload/unknown-strategy', `unknown strategy '${env.strategy}'`, {
+      field: `environments.${name}.strategy`,
+      fix: unknownNameFix('strategy', env.strategy, ctx.strategyNames),
+    });
+  }
+  env.clusters.forEach((c, i) => {
+    const cluster = w.clusters[c];
+    if (!cluster) {
+      diags.error(at('clusters', i), 'workload/unknown-cluster', `unknown cluster '${c}'`, {
+        field: `environments.${name}.clusters`,
+        fix: unknownNameFix('cluster', c, ctx.clusterNames),
+      });
+    } else if (cluster.account !== env.account || cluster.region !== env.region) {
+      diags.error(at('clusters', i), 'workload/cluster-elsewhere', `cluster '${c}' is in ${cluster.account}/${cluster.region} but environment '${name}' is in ${env.account}/${env.region}; its agent could not read this environment`, {
+        field: `environments.${name}.clusters`,
+        fix: 'serve the environment from a cluster in its own account and region',
+      });
+    }
+  });
+  env.monitors.forEach((m, i) => {
+    if ('alarmArn' in m) {
+      const [, , , region, account] = m.alarmArn.split(':');
+      if (region !== env.region || account !== env.account) {
+        diags.error(at('monitors', i, 'alarmArn'), 'workload/monitor-elsewhere', `alarm is in ${account}/${region}, not in the environment's ${env.account}/${env.region}`, {
+          field: `environments.${name}.monitors[${i}]`,
+          fix: "AppConfig watches alarms in the environment's own account and region",
+        });
+      }
+    }
+  });
+  const alarmNames = env.monitors.flatMap((m) => ('metricAlarm' in m ? [m.metricAlarm.name] : []));
+  alarmNames.forEach((n, i) => {
+    if (alarmNames.indexOf(n) !== i) {
+      diags.error(at('monitors'), 'workload/duplicate-alarm', `alarm name '${n}' is used twice`, { field: `environments.${name}.monitors`, fix: 'give each alarm its own name' });
+    }
+  });
+
+  if (ctx.inWave) {
+    if (env.monitors.length === 0) {
+      diags.error(json.locateKey(['environments', name, 'monitors']), 'policy/prod-without-monitor', `prod environment '${name}' has no monitor: nothing would roll a bad change back`, {
+        field: `environments.${name}.monitors`,
+        fix: 'add at least one CloudWatch alarm (alarmArn or metricAlarm)',
+      });
+    }
+    if (strategy && strategy.finalBakeTimeMinutes <= 0) {
+      diags.error(at('strategy'), 'policy/prod-without-bake', `prod environment '${name}' uses strategy '${env.strategy}' with no final bake time: the next wave could start before alarms had time to fire`, {
+        field: `environments.${name}.strategy`,
+        fix: 'use a strategy with finalBakeTimeMinutes > 0',
+      });
+    }
+  } else if (env.tier === 'gamma' && env.monitors.length === 0) {
+    diags.warning(json.locateKey(['environments', name, 'monitors']), 'policy/gamma-without-monitor', `gamma environment '${name}' has no monitor`, {
+      fix: 'add an alarm so gamma can catch what beta missed',
+    });
+  }
+}
+
+function arnAccountMatches(arn: string, account: string): boolean {
+  return arn.split(':')[4] === account;
+}
