@@ -26,8 +26,13 @@ export interface Diagnostic extends Location {
 
 export class Diagnostics {
   private readonly items: Diagnostic[] = [];
+  private readonly seen = new Set<string>();
 
+  /** A problem in a value shared by several environments is reported once, not per environment. */
   add(d: Diagnostic): void {
+    const key = `${d.file}:${d.line}:${d.column}:${d.rule}:${d.message}`;
+    if (this.seen.has(key)) return;
+    this.seen.add(key);
     this.items.push(d);
   }
 

@@ -22,7 +22,7 @@ const formatValidators = new Map<FormatName, ValidateFunction>();
 export function formatValidator(name: FormatName): ValidateFunction {
   let v = formatValidators.get(name);
   if (!v) {
-    formatAjv ??= addFormats(new Ajv({ allErrors: true, strict: false }), ['date']);
+    formatAjv ??= addFormats(new Ajv({ allErrors: true, strict: false, verbose: true }), ['date']);
     const schema = JSON.parse(fs.readFileSync(path.join(FORMAT_SCHEMA_DIR, `${name}.schema.json`), 'utf8')) as object;
     v = formatAjv.compile(schema);
     formatValidators.set(name, v);
@@ -33,7 +33,7 @@ export function formatValidator(name: FormatName): ValidateFunction {
 /** A fresh draft-04 Ajv: what AppConfig's JSON_SCHEMA validator accepts. */
 export function draft04(): AjvDraft04 {
   // Formats are left unknown-tolerant: AppConfig's validator ignores formats it does not know.
-  return new AjvDraft04({ allErrors: true, strict: false, validateFormats: false });
+  return new AjvDraft04({ allErrors: true, strict: false, validateFormats: false, verbose: true });
 }
 
 /** Validate a parsed file against a format schema; true when it conforms. */
@@ -95,7 +95,7 @@ export function reportSchemaErrors(errors: readonly ErrorObject[], locate: Locat
       case 'if':
         break;
       default:
-        diags.error(locate(p, 'value'), rule, `${e.message ?? 'is invalid'}`, { field });
+        diags.error(locate(p, 'value'), rule, `${e.message ?? 'is invalid'}`, { field, fix: limitFix(e) });
     }
   }
 }
@@ -152,6 +152,35 @@ function jsonType(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'an array';
   return `a ${typeof v}`;
+}
+
+function limitFix(e: ErrorObject): string {
+  const limit = (e.params as { limit?: number }).limit;
+  switch (e.keyword) {
+    case 'maxLength':
+      return `shorten it to at most ${limit} characters`;
+    case 'minLength':
+      return `write at least ${limit} characters`;
+    case 'maxItems':
+      return `keep at most ${limit} items`;
+    case 'minItems':
+      return `give at least ${limit} item${limit === 1 ? '' : 's'}`;
+    case 'maxProperties':
+      return `keep at most ${limit} entries`;
+    case 'minProperties':
+      return `define at least ${limit} entr${limit === 1 ? 'y' : 'ies'}`;
+    case 'minimum':
+    case 'maximum':
+    case 'exclusiveMinimum':
+    case 'exclusiveMaximum':
+      return `use a value within the allowed range (${e.message})`;
+    case 'uniqueItems':
+      return 'remove the duplicate item';
+    case 'format':
+      return `write a valid ${(e.params as { format?: string }).format}`;
+    default:
+      return 'see the JSON Schema in config/schemas/ for what is allowed here';
+  }
 }
 
 function namePatternFix(e: ErrorObject): string {

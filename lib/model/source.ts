@@ -149,8 +149,9 @@ export function parseJson(file: string, bytes: Uint8Array, diags: Diagnostics): 
   const root = parseTree(text, errors, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
   if (errors.length > 0 || !root) {
     const e = errors[0];
-    const offset = e ? e.offset : 0;
     const { message, fix } = describeParseError(text, e);
+    // Point at the offending comma itself, not at the bracket after it.
+    const offset = e ? (message === 'trailing comma' ? text.lastIndexOf(',', e.offset) : e.offset) : 0;
     diags.error(offsetToLocation(file, lineStarts, offset), 'json/syntax', message, { fix });
     return undefined;
   }
