@@ -4,9 +4,10 @@
  * against AppConfig's rule language, and build the AWS.AppConfig.FeatureFlags document.
  */
 import { unknownNameFix, didYouMean, type Diagnostics, type Location } from './diagnostics';
+import { canonicalJson } from './canonical';
 import { parseRule } from './rules';
 import type { JsonFile } from './source';
-import type { AttributeConfig, AttributeConstraints, FlagConfig, FlagsFileConfig, VariantConfig } from './types';
+import type { AttributeConfig, AttributeConstraints, FlagConfig, FlagValueConfig, FlagsFileConfig, VariantConfig } from './types';
 
 export const MAX_ATTRIBUTES = 25;
 export const MAX_STRING_LENGTH = 1024;
@@ -55,9 +56,15 @@ export function resolveFlags(json: JsonFile, file: FlagsFileConfig, diags: Diagn
       });
     }
 
+    // Environments without an entry of their own all get the default: resolve (and
+    // check) it once, and share the result, so its errors are reported once too.
+    let fromDefault: ResolvedValue | undefined | null = null;
     const values = new Map<string, ResolvedValue>();
     for (const env of opts.environments) {
-      const v = resolveValue(key, env, flag, at, atKey, diags);
+      const own = flag.environments?.[env];
+      let v: ResolvedValue | undefined;
+      if (!own && flag.default) v = fromDefault === null ? (fromDefault = resolveValue(key, env, undefined, 'default', flag, at, atKey, diags)) : fromDefault;
+      else v = resolveValue(key, env, own, env, flag, at, atKey, diags);
       if (v) values.set(env, v);
     }
     out.push({ key, config: flag, exposure: flag.exposure ?? 'server', values });
@@ -112,14 +119,16 @@ type Origin = 'default' | 'environment';
 function resolveValue(
   key: string,
   env: string,
+  own: FlagValueConfig | undefined,
+  /** How messages name the value: the environment, or "default" when it is shared. */
+  label: string,
   flag: FlagConfig,
   at: (...p: (string | number)[]) => Location,
   atKey: (...p: (string | number)[]) => Location,
   diags: Diagnostics,
 ): ResolvedValue | undefined {
   const base = flag.default;
-  const own = flag.environments?.[env];
-  const field = `${key} (${env})`;
+  const field = `${key} (${label})`;
   if (!base && !own) {
     diags.error(atKey(), 'flags/unresolved', `flag has no value in environment '${env}'`, { field, fix: `add "default" or "environments": { "${env}": { "enabled": false } }` });
     return undefined;
@@ -135,7 +144,7 @@ function resolveValue(
   }
   // The environment's entry wins; its "variants" or "enabled" replaces the default's mode.
   const pathOf = (origin: Origin, ...p: (string | number)[]) => (origin === 'default' ? at('default', ...p) : at('environments', env, ...p));
-  if (own?.variants) return checkVariants(key, env, flag, own.variants, (...p) => pathOf('environment', 'variants', ...p), diags);
+  if (own?.variants) return checkVariants(key, label, flag, own.variants, (...p) => pathOf('environment', 'variants', ...p), diags);
   if (own?.enabled === undefined && base?.variants) {
     if (own && Object.keys(own).length > 0) {
       diags.error(atKey('environments', env), 'flags/attributes-without-enabled', 'attribute values cannot be overlaid on a default with variants', {
@@ -144,7 +153,7 @@ function resolveValue(
       });
       return undefined;
     }
-    return checkVariants(key, env, flag, base.variants, (...p) => pathOf('default', 'variants', ...p), diags);
+    return checkVariants(key, label, flag, base.variants, (...p) => pathOf('default', 'variants', ...p), diags);
   }
   const merged: Record<string, { value: unknown; origin: Origin }> = {};
   for (const [origin, v] of [['default', base], ['environment', own]] as const) {
@@ -164,8 +173,7 @@ function resolveValue(
   let ok = true;
   for (const [name, { value, origin }] of Object.entries(merged)) {
     if (name === 'enabled') continue;
-    const loc = pathOf(origin, name);
-    ok = checkAttributeValue(key, env, name, value, declared, loc, diags) && ok;
+    ok = checkAttributeValue(key, label, name, value, declared, () => pathOf(origin, name), diags) && ok;
     attributes[name] = value;
   }
   for (const [name, attr] of Object.entries(declared)) {
@@ -213,7 +221,7 @@ function checkVariants(
       }
     }
     for (const [name, value] of Object.entries(variant.attributeValues ?? {})) {
-      ok = checkAttributeValue(key, env, name, value, flag.attributes ?? {}, at(i, 'attributeValues', name), diags) && ok;
+      ok = checkAttributeValue(key, env, name, value, flag.attributes ?? {}, () => at(i, 'attributeValues', name), diags) && ok;
     }
     for (const [name, attr] of Object.entries(flag.attributes ?? {})) {
       if (attr.constraints.required && !(name in (variant.attributeValues ?? {}))) {
@@ -231,14 +239,15 @@ function checkAttributeValue(
   name: string,
   value: unknown,
   declared: Readonly<Record<string, AttributeConfig>>,
-  loc: Location,
+  /** Lazy: finding a position costs a tree walk, and valid values never need one. */
+  loc: () => Location,
   diags: Diagnostics,
 ): boolean {
   const field = `${key} (${env})`;
   const attr = declared[name];
   if (!attr) {
     const guess = didYouMean(name, Object.keys(declared));
-    diags.error(loc, 'flags/undeclared-attribute', `attribute '${name}' is not declared in the flag's "attributes"`, {
+    diags.error(loc(), 'flags/undeclared-attribute', `attribute '${name}' is not declared in the flag's "attributes"`, {
       field,
       fix: guess ? `did you mean '${guess}'?` : `declare it under "attributes" with its constraints`,
     });
@@ -246,7 +255,7 @@ function checkAttributeValue(
   }
   const problem = constraintProblem(name, value, attr.constraints);
   if (problem) {
-    diags.error(loc, 'flags/constraint', problem, { field, fix: `change the value, or the constraints of '${name}'` });
+    diags.error(loc(), 'flags/constraint', problem, { field, fix: `change the value, or the constraints of '${name}'` });
     return false;
   }
   return true;
@@ -270,7 +279,7 @@ function scalarProblem(name: string, value: unknown, c: { type: string; pattern?
   if (typeof value !== c.type) return `${name} ${JSON.stringify(value)} is not a ${c.type}`;
   if (typeof value === 'string') {
     if (value.length > MAX_STRING_LENGTH) return `${name} is ${value.length} characters; AppConfig allows ${MAX_STRING_LENGTH}`;
-    if (c.pattern !== undefined && compiles(c.pattern) && !new RegExp(c.pattern).test(value)) return `${name} ${JSON.stringify(value)} does not match ${c.pattern}`;
+    if (c.pattern !== undefined && compiles(c.pattern) && !regex(c.pattern).test(value)) return `${name} ${JSON.stringify(value)} does not match ${c.pattern}`;
   }
   if (typeof value === 'number') {
     if (c.minimum !== undefined && value < c.minimum) return `${name} ${value} is below the minimum ${c.minimum}`;
@@ -280,13 +289,29 @@ function scalarProblem(name: string, value: unknown, c: { type: string; pattern?
   return undefined;
 }
 
+const regexCache = new Map<string, RegExp | null>();
+
+/** Patterns repeat across environments and flags; compile each once. */
+function regex(pattern: string): RegExp {
+  return compiledOrNull(pattern)!;
+}
+
 function compiles(pattern: string): boolean {
-  try {
-    new RegExp(pattern);
-    return true;
-  } catch {
-    return false;
+  return compiledOrNull(pattern) !== null;
+}
+
+function compiledOrNull(pattern: string): RegExp | null {
+  let r = regexCache.get(pattern);
+  if (r === undefined) {
+    try {
+      r = new RegExp(pattern);
+    } catch {
+      r = null;
+    }
+    if (regexCache.size > 10000) regexCache.clear();
+    regexCache.set(pattern, r);
   }
+  return r;
 }
 
 // ---- the AWS.AppConfig.FeatureFlags document ----
@@ -297,34 +322,80 @@ export interface FeatureFlagsDocument {
   readonly values: Record<string, unknown>;
 }
 
+/** A flag's definition: the same in every environment. */
+export function flagDefinition(flag: ResolvedFlag): Record<string, unknown> {
+  const c = flag.config;
+  const attributes = Object.fromEntries(
+    Object.entries(c.attributes ?? {}).map(([n, a]) => [n, { ...(a.description ? { description: a.description } : {}), constraints: a.constraints }]),
+  );
+  return {
+    name: c.name,
+    ...(c.description ? { description: c.description } : {}),
+    ...(c.expires ? { _deprecation: { status: 'planned', date: c.expires } } : {}),
+    ...(Object.keys(attributes).length ? { attributes } : {}),
+  };
+}
+
+export function flagValue(value: ResolvedValue): Record<string, unknown> {
+  return value.mode === 'simple'
+    ? { enabled: value.enabled, ...value.attributes }
+    : {
+        _variants: value.variants.map((v) => ({
+          name: v.name,
+          ...(v.rule !== undefined ? { rule: v.rule } : {}),
+          enabled: v.enabled,
+          ...(v.attributeValues && Object.keys(v.attributeValues).length ? { attributeValues: v.attributeValues } : {}),
+        })),
+      };
+}
+
 export function featureFlagsDocument(flags: readonly ResolvedFlag[], env: string): FeatureFlagsDocument {
   const doc: FeatureFlagsDocument = { version: '1', flags: {}, values: {} };
   for (const flag of flags) {
     const value = flag.values.get(env);
     if (!value) continue;
-    const c = flag.config;
-    const attributes = Object.fromEntries(
-      Object.entries(c.attributes ?? {}).map(([n, a]) => [n, { ...(a.description ? { description: a.description } : {}), constraints: a.constraints }]),
-    );
-    doc.flags[flag.key] = {
-      name: c.name,
-      ...(c.description ? { description: c.description } : {}),
-      ...(c.expires ? { _deprecation: { status: 'planned', date: c.expires } } : {}),
-      ...(Object.keys(attributes).length ? { attributes } : {}),
-    };
-    doc.values[flag.key] =
-      value.mode === 'simple'
-        ? { enabled: value.enabled, ...value.attributes }
-        : {
-            _variants: value.variants.map((v) => ({
-              name: v.name,
-              ...(v.rule !== undefined ? { rule: v.rule } : {}),
-              enabled: v.enabled,
-              ...(v.attributeValues && Object.keys(v.attributeValues).length ? { attributeValues: v.attributeValues } : {}),
-            })),
-          };
+    doc.flags[flag.key] = flagDefinition(flag);
+    doc.values[flag.key] = flagValue(value);
   }
   return doc;
+}
+
+/**
+ * The canonical bytes of featureFlagsDocument(flags, env), assembled from per-flag pieces
+ * so that definitions (identical in every environment) are serialized once per app.
+ */
+export class FeatureFlagsWriter {
+  private readonly definitions = new Map<string, string>();
+  /** Environments that share the default share its ResolvedValue: serialize it once. */
+  private readonly values = new WeakMap<ResolvedValue, string>();
+  private readonly sorted: readonly ResolvedFlag[];
+
+  constructor(flags: readonly ResolvedFlag[]) {
+    this.sorted = [...flags].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  }
+
+  content(env: string): string {
+    const defs: string[] = [];
+    const values: string[] = [];
+    for (const flag of this.sorted) {
+      const value = flag.values.get(env);
+      if (!value) continue;
+      // Fragments carry their `"key":` prefix so assembling a document is joins only.
+      let def = this.definitions.get(flag.key);
+      if (def === undefined) {
+        def = `${JSON.stringify(flag.key)}:${canonicalJson(flagDefinition(flag))}`;
+        this.definitions.set(flag.key, def);
+      }
+      defs.push(def);
+      let fragment = this.values.get(value);
+      if (fragment === undefined) {
+        fragment = `${JSON.stringify(flag.key)}:${canonicalJson(flagValue(value))}`;
+        this.values.set(value, fragment);
+      }
+      values.push(fragment);
+    }
+    return `{"flags":{${defs.join(',')}},"values":{${values.join(',')}},"version":"1"}`;
+  }
 }
 
 /** The subset of values a browser may see; used only to build the `browser` profile. */

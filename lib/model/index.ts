@@ -7,6 +7,6 @@ export * from './rules';
 export type * from './types';
 export { pipelineSteps, type PipelineStep } from './workload';
 export { DiskTree, type SourceTree, type DirEntry, type EntryKind } from './source';
-export { constraintProblem, type FeatureFlagsDocument } from './flags';
+export { constraintProblem, featureFlagsDocument, FeatureFlagsWriter, type FeatureFlagsDocument, type ResolvedFlag } from './flags';
 export { overlay } from './ops';
 export * from './diff';

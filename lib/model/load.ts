@@ -3,7 +3,7 @@
  */
 import { canonicalJson } from './canonical';
 import { Diagnostics, unknownNameFix, type Diagnostic } from './diagnostics';
-import { featureFlagsDocument, isBrowserFlag, resolveFlags, type ResolvedFlag } from './flags';
+import { FeatureFlagsWriter, isBrowserFlag, resolveFlags, type ResolvedFlag } from './flags';
 import { MAX_DOCUMENT_BYTES, type ApplicationModel, type ConfigDocument, type Model, type ProfileName } from './model';
 import { checkOpsEnvironment, compileOpsSchema, overlay, withoutSchemaKey, type OpsSchema } from './ops';
 import { checkFormat } from './schema-check';
@@ -71,11 +71,13 @@ export function loadWorkspace(tree: SourceTree, options: LoadOptions = {}): Load
       profiles,
       opsSchema: ops.schema.content,
     });
+    const flagsWriter = new FeatureFlagsWriter(flags);
+    const browserWriter = new FeatureFlagsWriter(browserFlags);
     for (const env of environments) {
       const contents: Record<ProfileName, string | undefined> = {
-        flags: canonicalJson(featureFlagsDocument(flags, env)),
+        flags: flagsWriter.content(env),
         ops: canonicalJson(ops.values.get(env)),
-        browser: browserFlags.length ? canonicalJson(featureFlagsDocument(browserFlags, env)) : undefined,
+        browser: browserFlags.length ? browserWriter.content(env) : undefined,
       };
       for (const profile of profiles) {
         const content = contents[profile]!;

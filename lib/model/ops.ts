@@ -18,8 +18,13 @@ export interface OpsSchema {
 }
 
 /** Compile an app's schema.json under draft-04; undefined (with diagnostics) when it cannot be used. */
-export function compileOpsSchema(json: JsonFile, canonical: (v: unknown, pretty: boolean) => string, diags: Diagnostics): OpsSchema | undefined {
+export function compileOpsSchema(json: JsonFile, canonical: (v: unknown) => string, diags: Diagnostics): OpsSchema | undefined {
   if (!checkFormat(json, 'ops-schema', diags, 'ops/schema-format')) return undefined;
+  const content = canonical(json.value);
+  // Compiling a schema costs about a millisecond; apps often share one, and the local
+  // agent recompiles on every edit.
+  const cached = compiledSchemas.get(content);
+  if (cached) return { validate: cached, content };
   const ajv = draft04();
   if (!ajv.validateSchema(json.value as object)) {
     reportSchemaErrors(ajv.errors ?? [], (p, which) => (which === 'key' ? json.locateKey(p) : json.locate(p)), diags, 'ops/schema-not-draft-04');
@@ -34,15 +39,19 @@ export function compileOpsSchema(json: JsonFile, canonical: (v: unknown, pretty:
     });
     return undefined;
   }
-  const content = canonical(json.value, false);
   if (content.length > MAX_VALIDATOR_LENGTH) {
     diags.error(json.locate([]), 'ops/schema-too-large', `schema is ${content.length} characters compacted; AppConfig validators allow ${MAX_VALIDATOR_LENGTH}`, {
       fix: 'move shared definitions out, shorten descriptions, or split the configuration',
     });
     return undefined;
   }
+  if (compiledSchemas.size >= MAX_CACHED_SCHEMAS) compiledSchemas.clear();
+  compiledSchemas.set(content, validate);
   return { validate, content };
 }
+
+const MAX_CACHED_SCHEMAS = 1000;
+const compiledSchemas = new Map<string, ValidateFunction>();
 
 /** Deep merge for configuration: objects merge key by key; arrays and scalars replace. */
 export function overlay(base: unknown, over: unknown): unknown {

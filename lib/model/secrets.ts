@@ -22,6 +22,9 @@ const PATTERNS: readonly SecretPattern[] = [
   { name: 'a password in a URL', pattern: /\b[a-z][a-z0-9+.-]*:\/\/[^\s:@/]+:[^\s@/]+@/i },
 ];
 
+/** One pass over a value decides whether the specific patterns need a look at all. */
+const ANY_PATTERN = new RegExp(PATTERNS.map((p) => p.pattern.source).join('|'), 'i');
+
 /** Field names whose values are secrets when they look random enough. */
 const SECRET_FIELD = /(secret|passw(or)?d|passwd|api[_-]?key|access[_-]?key|private[_-]?key|auth[_-]?token|bearer|credential|token)$/i;
 
@@ -32,10 +35,12 @@ export function scanForSecrets(json: JsonFile, diags: Diagnostics): void {
   walk(json.value, [], (value, p) => {
     if (PLACEHOLDER.test(value)) return;
     const field = p.length ? String(p[p.length - 1]) : '';
-    for (const { name, pattern } of PATTERNS) {
-      if (pattern.test(value)) {
-        report(json, p, diags, `value looks like ${name}`);
-        return;
+    if (ANY_PATTERN.test(value)) {
+      for (const { name, pattern } of PATTERNS) {
+        if (pattern.test(value)) {
+          report(json, p, diags, `value looks like ${name}`);
+          return;
+        }
       }
     }
     if (SECRET_FIELD.test(field) && looksRandom(value)) report(json, p, diags, `'${field}' holds what looks like a secret`);
@@ -49,10 +54,22 @@ function report(json: JsonFile, p: (string | number)[], diags: Diagnostics, mess
   });
 }
 
+/** Depth-first over every string, with a path that is copied only when a string is visited. */
 function walk(v: unknown, p: (string | number)[], visit: (s: string, p: (string | number)[]) => void): void {
   if (typeof v === 'string') visit(v, p);
-  else if (Array.isArray(v)) v.forEach((item, i) => walk(item, [...p, i], visit));
-  else if (v && typeof v === 'object') for (const [k, item] of Object.entries(v)) walk(item, [...p, k], visit);
+  else if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      p.push(i);
+      walk(v[i], p, visit);
+      p.pop();
+    }
+  } else if (v && typeof v === 'object') {
+    for (const k of Object.keys(v)) {
+      p.push(k);
+      walk((v as Record<string, unknown>)[k], p, visit);
+      p.pop();
+    }
+  }
 }
 
 /** A long token with no spaces and high character entropy: a key, not a name or a reference. */

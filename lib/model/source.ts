@@ -6,7 +6,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parseTree, printParseErrorCode, type Node, type ParseError } from 'jsonc-parser';
+import { parseTree, printParseErrorCode, visit, type Node, type ParseError } from 'jsonc-parser';
 import type { Diagnostics, Location } from './diagnostics';
 
 export type EntryKind = 'file' | 'directory';
@@ -63,24 +63,31 @@ export class DiskTree implements SourceTree {
 export const MAX_JSON_DEPTH = 64;
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
-/** A parsed JSON file that can say where any of its values came from. */
+/**
+ * A parsed JSON file that can say where any of its values came from. Values come from the
+ * native JSON.parse; the position tree is built only when a location is first asked for,
+ * which is when something is wrong: valid files never pay for it.
+ */
 export class JsonFile {
-  private readonly lineStarts: number[];
-
-  /** The plain value, without duplicate or forbidden keys. */
-  readonly value: unknown;
+  private lineStartsCache: number[] | undefined;
+  private rootCache: Node | undefined;
 
   constructor(
     readonly file: string,
     readonly text: string,
-    readonly root: Node,
-    diags: Diagnostics,
-  ) {
-    this.lineStarts = computeLineStarts(text);
-    this.value = toValue(root, this, diags);
+    /** The plain value. */
+    readonly value: unknown,
+  ) {}
+
+  private get lineStarts(): number[] {
+    return (this.lineStartsCache ??= computeLineStarts(this.text));
   }
 
-  /** Location of a byte offset in the text. */
+  private get root(): Node {
+    return (this.rootCache ??= parseTree(this.text, [], { disallowComments: true })!);
+  }
+
+  /** Location of an offset in the text. */
   at(offset: number): Location {
     return offsetToLocation(this.file, this.lineStarts, offset);
   }
@@ -115,47 +122,136 @@ function childAt(node: Node, segment: string | number): Node | undefined {
 }
 
 /**
- * Parse one JSON file. Returns undefined (with diagnostics) when the file cannot be
- * trusted at all; a file with duplicate or forbidden keys still parses so that later
- * checks can report more, but the errors make validation fail.
+ * Parse one JSON file. Returns undefined (with diagnostics) when the file is not JSON; a
+ * file with duplicate or forbidden keys still parses so that later checks can report
+ * more, but the errors make validation fail.
  */
 export function parseJson(file: string, bytes: Uint8Array, diags: Diagnostics): JsonFile | undefined {
   const start: Location = { file, line: 1, column: 1 };
-  const badByte = firstInvalidUtf8(bytes);
-  if (badByte !== undefined) {
+  let text: string;
+  try {
+    text = STRICT_UTF8.decode(bytes);
+  } catch {
+    const badByte = firstInvalidUtf8(bytes) ?? 0;
     const prefix = new TextDecoder('utf-8').decode(bytes.subarray(0, badByte));
     const loc = offsetToLocation(file, computeLineStarts(prefix), prefix.length);
-    diags.error(loc, 'json/encoding', `byte 0x${bytes[badByte]!.toString(16).padStart(2, '0')} at offset ${badByte} is not valid UTF-8`, {
+    diags.error(loc, 'json/encoding', `byte 0x${(bytes[badByte] ?? 0).toString(16).padStart(2, '0')} at offset ${badByte} is not valid UTF-8`, {
       fix: 'save the file as UTF-8 (JSON must be UTF-8)',
     });
     return undefined;
   }
-  let text = new TextDecoder('utf-8').decode(bytes);
   // A BOM is an editor artefact, not content; JSON.parse would reject it.
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-  if (text.trim() === '') {
+  if (!/\S/.test(text)) {
     diags.error(start, 'json/empty', 'file is empty', { fix: 'write a JSON object, for example {}' });
     return undefined;
   }
-  const lineStarts = computeLineStarts(text);
-  const tooDeep = firstOffsetDeeperThan(text, MAX_JSON_DEPTH);
-  if (tooDeep !== undefined) {
-    diags.error(offsetToLocation(file, lineStarts, tooDeep), 'json/too-deep', `nesting is deeper than ${MAX_JSON_DEPTH} levels`, {
+  let lineStartsCache: number[] | undefined;
+  const locationOf = (offset: number) => offsetToLocation(file, (lineStartsCache ??= computeLineStarts(text)), offset);
+
+  const scan = scanStructure(text, MAX_JSON_DEPTH);
+  if (scan.tooDeepAt !== undefined) {
+    diags.error(locationOf(scan.tooDeepAt), 'json/too-deep', `nesting is deeper than ${MAX_JSON_DEPTH} levels`, {
       fix: 'flatten the structure; configuration this deep cannot be reviewed',
     });
     return undefined;
   }
-  const errors: ParseError[] = [];
-  const root = parseTree(text, errors, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
-  if (errors.length > 0 || !root) {
-    const e = errors[0];
-    const { message, fix } = describeParseError(text, e);
-    // Point at the offending comma itself, not at the bracket after it.
-    const offset = e ? (message === 'trailing comma' ? text.lastIndexOf(',', e.offset) : e.offset) : 0;
-    diags.error(offsetToLocation(file, lineStarts, offset), 'json/syntax', message, { fix });
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    reportSyntaxError(text, locationOf, diags);
     return undefined;
   }
-  return new JsonFile(file, text, root, diags);
+  for (const k of scan.keyProblems) {
+    if (k.firstOffset === undefined) {
+      diags.error(locationOf(k.offset), 'json/forbidden-key', `key '${k.key}' is not allowed`, { fix: `rename it: '${k.key}' can change the prototype of objects built from this file` });
+    } else {
+      diags.error(locationOf(k.offset), 'json/duplicate-key', `duplicate key '${k.key}' (first defined at line ${locationOf(k.firstOffset).line}); JSON parsers keep only the last one`, {
+        fix: 'remove one of the two entries',
+      });
+    }
+  }
+  return new JsonFile(file, text, value);
+}
+
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+interface KeyProblem {
+  readonly key: string;
+  readonly offset: number;
+  /** Set for a duplicate: where the key first appeared. */
+  readonly firstOffset?: number;
+}
+
+/**
+ * One flat pass over the text (no recursion, no tree) for what JSON.parse hides: nesting
+ * depth, duplicate keys and keys that reach an object's prototype. String bodies are
+ * skipped with indexOf, so the cost is close to a plain copy. Only meaningful for text
+ * that JSON.parse accepts; parse errors are reported by reportSyntaxError.
+ */
+function scanStructure(text: string, maxDepth: number): { tooDeepAt?: number; keyProblems: KeyProblem[] } {
+  const keyProblems: KeyProblem[] = [];
+  // One key map per open container; arrays get null.
+  const stack: (Map<string, number> | null)[] = [];
+  const n = text.length;
+  // A native regex jumps over whitespace and literals far faster than a character loop.
+  const structural = /["{}[\]]/g;
+  let i = 0;
+  while (i < n) {
+    structural.lastIndex = i;
+    if (!structural.exec(text)) break;
+    i = structural.lastIndex - 1;
+    const c = text.charCodeAt(i);
+    if (c === 34 /* " */) {
+      let end = text.indexOf('"', i + 1);
+      while (end > 0 && isEscaped(text, end)) end = text.indexOf('"', end + 1);
+      if (end < 0) break;
+      const top = stack[stack.length - 1];
+      if (top) {
+        let j = end + 1;
+        while (j < n && isSpace(text.charCodeAt(j))) j++;
+        if (text.charCodeAt(j) === 58 /* : */) {
+          const raw = text.slice(i + 1, end);
+          const key = raw.includes('\\') ? (JSON.parse(`"${raw}"`) as string) : raw;
+          if (FORBIDDEN_KEYS.has(key)) keyProblems.push({ key, offset: i });
+          else {
+            const first = top.get(key);
+            if (first !== undefined) keyProblems.push({ key, offset: i, firstOffset: first });
+            else top.set(key, i);
+          }
+        }
+      }
+      i = end + 1;
+      continue;
+    }
+    if (c === 123 /* { */ || c === 91 /* [ */) {
+      stack.push(c === 123 ? new Map() : null);
+      if (stack.length > maxDepth) return { tooDeepAt: i, keyProblems };
+    } else if (c === 125 /* } */ || c === 93 /* ] */) stack.pop();
+    i++;
+  }
+  return { keyProblems };
+}
+
+function isEscaped(text: string, quote: number): boolean {
+  let backslashes = 0;
+  for (let k = quote - 1; text.charCodeAt(k) === 92; k--) backslashes++;
+  return backslashes % 2 === 1;
+}
+
+function isSpace(c: number): boolean {
+  return c === 32 || c === 10 || c === 13 || c === 9;
+}
+
+/** JSON.parse said no; jsonc-parser says where and why, in words a person can act on. */
+function reportSyntaxError(text: string, locationOf: (offset: number) => Location, diags: Diagnostics): void {
+  let first: ParseError | undefined;
+  visit(text, { onError: (error, offset, length) => void (first ??= { error, offset, length }) }, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
+  const { message, fix } = describeParseError(text, first);
+  // Point at the offending comma itself, not at the bracket after it.
+  const offset = first ? (message === 'trailing comma' ? text.lastIndexOf(',', first.offset) : first.offset) : 0;
+  diags.error(locationOf(offset), 'json/syntax', message, { fix });
 }
 
 function describeParseError(text: string, e: ParseError | undefined): { message: string; fix: string } {
@@ -182,42 +278,6 @@ function humanParseError(code: string): string {
   return code.replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase();
 }
 
-function toValue(node: Node, json: JsonFile, diags: Diagnostics): unknown {
-  switch (node.type) {
-    case 'object': {
-      const out: Record<string, unknown> = {};
-      const seen = new Map<string, Node>();
-      for (const prop of node.children ?? []) {
-        const keyNode = prop.children?.[0];
-        const valueNode = prop.children?.[1];
-        if (!keyNode || !valueNode) continue;
-        const key = keyNode.value as string;
-        if (FORBIDDEN_KEYS.has(key)) {
-          diags.error(json.at(keyNode.offset), 'json/forbidden-key', `key '${key}' is not allowed`, {
-            fix: `rename it: '${key}' can change the prototype of objects built from this file`,
-          });
-          continue;
-        }
-        const first = seen.get(key);
-        if (first) {
-          const firstAt = json.at(first.offset);
-          diags.error(json.at(keyNode.offset), 'json/duplicate-key', `duplicate key '${key}' (first defined at line ${firstAt.line}); JSON parsers keep only the last one`, {
-            fix: 'remove one of the two entries',
-          });
-          continue;
-        }
-        seen.set(key, keyNode);
-        out[key] = toValue(valueNode, json, diags);
-      }
-      return out;
-    }
-    case 'array':
-      return (node.children ?? []).map((c) => toValue(c, json, diags));
-    default:
-      return node.value;
-  }
-}
-
 export function computeLineStarts(text: string): number[] {
   const starts = [0];
   for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) starts.push(i + 1);
@@ -233,23 +293,6 @@ function offsetToLocation(file: string, lineStarts: readonly number[], offset: n
     else hi = mid - 1;
   }
   return { file, line: lo + 1, column: offset - lineStarts[lo]! + 1 };
-}
-
-/** The parser recurses per level, so depth is checked by a flat scan first. */
-function firstOffsetDeeperThan(text: string, limit: number): number | undefined {
-  let depth = 0;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 92 /* \ */) i++;
-      else if (c === 34 /* " */) inString = false;
-    } else if (c === 34) inString = true;
-    else if (c === 123 || c === 91) {
-      if (++depth > limit) return i;
-    } else if (c === 125 || c === 93) depth--;
-  }
-  return undefined;
 }
 
 /** Offset of the first byte that does not start or continue a valid UTF-8 sequence. */

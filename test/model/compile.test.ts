@@ -130,7 +130,7 @@ describe('deterministic bytes', () => {
   });
 
   test('canonical JSON sorts keys and keeps array order', () => {
-    expect(canonicalJson({ b: 1, a: [3, 1, { d: 1, c: 2 }] }, false)).toBe('{"a":[3,1,{"c":2,"d":1}],"b":1}');
+    expect(canonicalJson({ b: 1, a: [3, 1, { d: 1, c: 2 }] })).toBe('{"a":[3,1,{"c":2,"d":1}],"b":1}');
   });
 
   test('overlay merges objects and replaces arrays and scalars', () => {
