@@ -2,6 +2,9 @@
 import type { Command } from '../command';
 import { buildCommand } from './build';
 import { diffCommand } from './diff';
+import { driftCommand } from './drift';
+import { planCommand } from './plan';
+import { rolloutCommand } from './rollout';
 import { validateCommand } from './validate';
 
-export const COMMANDS: readonly Command[] = [validateCommand, buildCommand, diffCommand];
+export const COMMANDS: readonly Command[] = [validateCommand, buildCommand, diffCommand, planCommand, rolloutCommand, driftCommand];

@@ -1,0 +1,229 @@
+import { AppConfigClient } from '@aws-sdk/client-appconfig';
+import type { Model } from '../../model';
+import {
+  AppConfigError,
+  ControlPlane,
+  inspect,
+  itemKey,
+  logProgress,
+  resolveItems,
+  rolloutTarget,
+  stopRollout,
+  systemClock,
+  TargetError,
+  terminalProgress,
+  waitForRollout,
+  wantsTerminalProgress,
+  type Clock,
+  type ItemStatus,
+  type RetryOptions,
+  type RolloutTarget,
+  type WaitResult,
+} from '../../rollout';
+import { choiceOption, CommandError, EXIT_FAILURE, EXIT_OK, numberOption, requiredOption, stringOption, UsageError, type Command, type CommandIO, type ParsedArgs } from '../command';
+import { requireModel, ROOT_OPTION, workspaceRoot } from '../workspace';
+
+/** What the AWS-facing verbs need from outside; tests pass a fake clock and a mocked client. */
+export interface AwsDeps {
+  readonly clock: Clock;
+  /** A client for one region; the command destroys it when done. */
+  readonly client: (region: string) => AppConfigClient;
+  /** @default RetryOptions defaults */
+  readonly retry?: RetryOptions;
+}
+
+export const DEFAULT_AWS_DEPS: AwsDeps = {
+  clock: systemClock,
+  // Credentials come from the default provider chain: a profile or SSO session on a laptop,
+  // the role CodeBuild assumes in the pipeline.
+  client: (region) => new AppConfigClient({ region }),
+};
+
+/** Minutes `status`, `stop` and `drift` may spend on retries. */
+export const DEFAULT_CALL_TIMEOUT_MINUTES = 5;
+/** The gate's limit when workload.json sets no pipeline.gateTimeoutMinutes. */
+export const DEFAULT_WAIT_TIMEOUT_MINUTES = 60;
+export const DEFAULT_INTERVAL_SECONDS = 15;
+
+export const SELECTION_OPTIONS = {
+  ...ROOT_OPTION,
+  env: { type: 'string' },
+  app: { type: 'string' },
+  profile: { type: 'string' },
+  timeout: { type: 'string' },
+} as const;
+
+/** The environment and profiles picked by --env, --app and --profile. */
+export function selectTarget(model: Model, args: ParsedArgs): RolloutTarget {
+  try {
+    return rolloutTarget(model, requiredOption(args, 'env'), { application: stringOption(args, 'app'), profile: stringOption(args, 'profile') });
+  } catch (e) {
+    if (e instanceof TargetError) throw new UsageError(e.message);
+    throw e;
+  }
+}
+
+/**
+ * Run `fn` against the environment's account and region; AWS failures become one line.
+ * Retries are reported on stderr unless `onRetry` shows them elsewhere.
+ */
+export async function withPlane<T>(
+  deps: AwsDeps,
+  target: RolloutTarget,
+  io: CommandIO,
+  timeoutMinutes: number,
+  fn: (plane: ControlPlane) => Promise<T>,
+  onRetry: (message: string) => void = (message) => io.stderr.write(`${message}\n`),
+): Promise<T> {
+  const client = deps.client(target.region);
+  const plane = new ControlPlane({
+    client,
+    account: target.account,
+    region: target.region,
+    clock: deps.clock,
+    retry: deps.retry,
+    signal: io.signal,
+    deadline: deps.clock.now() + timeoutMinutes * 60_000,
+    onRetry,
+  });
+  try {
+    return await fn(plane);
+  } catch (e) {
+    if (e instanceof AppConfigError) throw new CommandError(e.message);
+    throw e;
+  } finally {
+    client.destroy();
+  }
+}
+
+const ACTIONS = ['status', 'wait', 'stop'] as const;
+type Action = (typeof ACTIONS)[number];
+
+export function makeRolloutCommand(deps: AwsDeps = DEFAULT_AWS_DEPS): Command {
+  return {
+    name: 'rollout',
+    summary: 'AppConfig rollout of an environment: status, wait (the rollout gate), stop or revert',
+    usage: `usage: dynconf rollout status|wait|stop --env <env> [--app <app>] [--profile flags|ops|browser]
+         [--timeout <minutes>] [--interval <seconds>] [--revert] [--format text|json] [--root <dir>]
+
+Talks to AWS AppConfig in the environment's account and region (config/workload.json),
+with the default AWS credential chain. Profiles: every profile of every application in
+the environment, or the ones --app and --profile pick.
+  status     the latest deployment of each profile: state, percentage, events, and whether it
+             carries what this checkout compiles (--format json for scripts). Exit 0.
+  wait       the rollout gate: waits until the latest deployment of each profile is COMPLETE
+             and carries what this checkout compiles; a progress bar on a terminal, plain
+             lines in CI logs. Exit 0 then; exit 1 as soon as one is rolling back, rolled back,
+             reverted, never deployed or carries other content, and on timeout.
+  stop       StopDeployment on each deployment still in progress (AppConfig rolls it back);
+             with --revert, also on COMPLETE ones (AllowRevert: back to the previous version,
+             possible for 72 hours). Exit 1 if any stop failed.
+  --timeout  wait: the gate's limit in minutes (default pipeline.gateTimeoutMinutes, else
+             ${DEFAULT_WAIT_TIMEOUT_MINUTES}); status, stop: minutes allowed for retries (default ${DEFAULT_CALL_TIMEOUT_MINUTES})
+  --interval wait: seconds between polls (default ${DEFAULT_INTERVAL_SECONDS})
+Throttling and AppConfig server errors are retried with backoff; missing credentials,
+missing resources and denied calls end the command with a one-line reason. Exit 2 on a
+usage error.`,
+    options: { ...SELECTION_OPTIONS, interval: { type: 'string' }, revert: { type: 'boolean', default: false }, format: { type: 'string' } },
+    allowPositionals: true,
+    async run(args, io) {
+      const action = actionOf(args);
+      if (args.values.revert === true && action !== 'stop') throw new UsageError('--revert is for stop only');
+      if (args.values.interval !== undefined && action !== 'wait') throw new UsageError('--interval is for wait only');
+      const format = choiceOption(args, 'format', ['text', 'json'] as const, 'text');
+      if (args.values.format !== undefined && action !== 'status') throw new UsageError('--format is for status only');
+      const model = requireModel(workspaceRoot(args, io), io);
+      const target = selectTarget(model, args);
+      if (action === 'status') {
+        const timeout = numberOption(args, 'timeout', DEFAULT_CALL_TIMEOUT_MINUTES, { min: 1, max: 1440 });
+        const items = await withPlane(deps, target, io, timeout, async (plane) => inspect(plane, target, await resolveItems(plane, target)));
+        io.stdout.write(format === 'json' ? `${JSON.stringify({ environment: target.environment, account: target.account, region: target.region, items }, null, 2)}\n` : renderStatus(target, items));
+        return EXIT_OK;
+      }
+      if (action === 'stop') {
+        const timeout = numberOption(args, 'timeout', DEFAULT_CALL_TIMEOUT_MINUTES, { min: 1, max: 1440 });
+        const outcomes = await withPlane(deps, target, io, timeout, (plane) => stopRollout(plane, target, args.values.revert === true));
+        for (const o of outcomes) {
+          const at = o.deploymentNumber !== undefined ? ` #${o.deploymentNumber} ${o.before}` : '';
+          io.stdout.write(`${target.environment} ${o.application}/${o.profile}${at}: ${o.action}${o.after ? ` (now ${o.after})` : ''}: ${o.note}\n`);
+        }
+        const failed = outcomes.filter((o) => o.action === 'failed').length;
+        if (failed) io.stderr.write(`dynconf rollout stop: ${failed} of ${outcomes.length} profiles could not be stopped; see above\n`);
+        return failed ? EXIT_FAILURE : EXIT_OK;
+      }
+      const timeout = numberOption(args, 'timeout', model.workload.pipeline.gateTimeoutMinutes ?? DEFAULT_WAIT_TIMEOUT_MINUTES, { min: 1, max: 1440 });
+      const interval = numberOption(args, 'interval', DEFAULT_INTERVAL_SECONDS, { min: 1, max: 600 });
+      const view = wantsTerminalProgress(io.stdout, io.env) ? terminalProgress(io.stdout, target.environment) : logProgress(io.stdout, target.environment, deps.clock);
+      // Retries go through the view, so they do not tear a progress bar drawn in place.
+      const result = await withPlane(
+        deps,
+        target,
+        io,
+        timeout,
+        (plane) =>
+          waitForRollout({
+            plane,
+            target,
+            clock: deps.clock,
+            timeoutMs: timeout * 60_000,
+            intervalMs: interval * 1000,
+            signal: io.signal,
+            onPoll: (s) => view.update(s),
+            onNotice: (m) => view.notice(m),
+          }),
+        (m) => view.notice(m),
+      );
+      return reportWait(result, target, timeout, io);
+    },
+  };
+}
+
+export const rolloutCommand = makeRolloutCommand();
+
+function actionOf(args: ParsedArgs): Action {
+  const [action, ...extra] = args.positionals;
+  if (!action) throw new UsageError(`say what to do: ${ACTIONS.join(', ')}`);
+  if (!ACTIONS.includes(action as Action)) throw new UsageError(`unknown action '${action}'; use ${ACTIONS.join(', ')}`);
+  if (extra.length) throw new UsageError(`unexpected argument '${extra[0]}'`);
+  return action as Action;
+}
+
+function reportWait(result: WaitResult, target: RolloutTarget, timeoutMinutes: number, io: CommandIO): number {
+  const minutes = `${Math.round(result.elapsedMs / 60000)} min`;
+  const env = target.environment;
+  const next = `the rollout goes on in AppConfig: follow it with 'dynconf rollout status --env ${env}', stop it with 'dynconf rollout stop --env ${env}'`;
+  switch (result.outcome) {
+    case 'complete':
+      io.stdout.write(`dynconf rollout wait: ${env}: all ${result.items.length} profiles COMPLETE with the content this run compiled (${minutes})\n`);
+      return EXIT_OK;
+    case 'failed':
+      io.stderr.write(`dynconf rollout wait: ${env}: the rollout failed after ${minutes}:\n${result.problems.map((p) => `  ${p}\n`).join('')}`);
+      return EXIT_FAILURE;
+    case 'timeout':
+      io.stderr.write(`dynconf rollout wait: ${env}: timed out after ${timeoutMinutes} min; still pending:\n${result.problems.map((p) => `  ${p}\n`).join('')}${next}\n`);
+      return EXIT_FAILURE;
+    case 'interrupted':
+      io.stderr.write(`dynconf rollout wait: ${env}: interrupted after ${minutes}; ${next}\n`);
+      return EXIT_FAILURE;
+  }
+}
+
+export function renderStatus(target: RolloutTarget, items: readonly ItemStatus[]): string {
+  const out = [`${target.environment} in account ${target.account} region ${target.region}`];
+  const width = Math.max(...items.map((s) => itemKey(s).length));
+  for (const s of items) {
+    if (s.phase === 'none') {
+      out.push(`  ${itemKey(s).padEnd(width)}  never deployed`);
+      continue;
+    }
+    const content = s.contentMatches ? 'carries what this checkout compiles' : `carries other content than this checkout (sha256 ${s.deployedFingerprint}, compiled ${s.compiledFingerprint})`;
+    out.push(`  ${itemKey(s).padEnd(width)}  #${s.deploymentNumber} ${s.state} ${s.percentage ?? 0}%  version ${s.configurationVersion}  ${content}`);
+    for (const e of s.events) {
+      out.push(`      ${e.at?.toISOString() ?? '-'} ${e.type}${e.triggeredBy ? ` by ${e.triggeredBy}` : ''}${e.description ? `: ${e.description}` : ''}`);
+    }
+  }
+  const count = (p: ItemStatus['phase']) => items.filter((s) => s.phase === p).length;
+  const other = items.filter((s) => s.contentMatches === false).length;
+  out.push(`${count('complete')} complete, ${count('in-progress')} in progress, ${count('failed')} rolled back or reverted, ${count('none')} never deployed; ${other} with other content than this checkout`);
+  return `${out.join('\n')}\n`;
+}

@@ -1,0 +1,284 @@
+/**
+ * The rollout plan of a workload, computed from the model alone: the order a change
+ * travels, the strategy and monitors of every environment, how long a change takes to
+ * reach each environment and all of prod, and how much of prod a bad change can reach
+ * before an alarm can stop it. Pure: no CDK, no AWS, no I/O.
+ *
+ * Timing model (every figure in minutes, manual approvals excluded because nobody can
+ * know how long a person takes):
+ * - a step (a stage or a wave) takes `gateOverheadMinutes` (CloudFormation updating the
+ *   stage's AppConfig resources, the gate's CodeBuild starting and its last poll) plus the
+ *   longest `deploymentDuration + finalBake` among its environments, which run in parallel;
+ * - the next step starts when the previous one ends: the gate waits for COMPLETE, which
+ *   AppConfig reports only after the final bake;
+ * - AppConfig runs one deployment at a time per environment, so a change that touches k
+ *   profiles of one application queues k deployments there: the worst case multiplies the
+ *   deployment time by the most profiles any application has.
+ */
+import type { MonitorConfig, Model, StrategyConfig, Tier } from '../model';
+
+/**
+ * CloudFormation updating a stage plus the gate's CodeBuild start and poll granularity.
+ * An estimate, not a measurement: pass `gateOverheadMinutes` to use your own.
+ */
+export const DEFAULT_GATE_OVERHEAD_MINUTES = 5;
+
+export interface PlanOptions {
+  /**
+   * Minutes each pipeline step spends outside AppConfig's deployment and bake.
+   * @default DEFAULT_GATE_OVERHEAD_MINUTES
+   */
+  readonly gateOverheadMinutes?: number;
+}
+
+export interface MonitorPlan {
+  readonly name: string;
+  readonly kind: 'existing-alarm' | 'metric-alarm';
+  /**
+   * Earliest minute after a bad change lands that the alarm can be in ALARM: period times
+   * evaluation periods. null for an existing alarm, whose settings live outside the repo.
+   */
+  readonly detectionMinutes: number | null;
+}
+
+export interface EnvironmentPlan {
+  readonly environment: string;
+  readonly tier: Tier;
+  readonly account: string;
+  readonly region: string;
+  /** 1-based number of the step that deploys it. */
+  readonly step: number;
+  readonly strategy: string;
+  readonly growthType: StrategyConfig['growthType'];
+  readonly growthFactor: number;
+  readonly deploymentDurationMinutes: number;
+  readonly finalBakeTimeMinutes: number;
+  /** Percentage of targets holding the change after each of AppConfig's steps. */
+  readonly percentages: readonly number[];
+  /** Minutes between two of AppConfig's steps (0 for an all-at-once deployment). */
+  readonly stepIntervalMinutes: number;
+  readonly monitors: readonly MonitorPlan[];
+  /** The monitor with the smallest known detection time, if any. */
+  readonly fastestMonitor: MonitorPlan | null;
+  /**
+   * Percentage of this environment's targets holding a bad change when its fastest known
+   * alarm can first fire; null when no monitor's detection time is known.
+   */
+  readonly exposureAtFirstAlarm: number | null;
+  /** Minute the first targets receive the change, counted from the pipeline's first step. */
+  readonly firstTargetsAtMinutes: number;
+  /** Minute every target holds the change. */
+  readonly allTargetsAtMinutes: number;
+  /** Minute the deployment is COMPLETE: baked, no longer rolled back by an alarm. */
+  readonly completeAtMinutes: number;
+  /** Manual approvals a change waits for before it reaches this environment. */
+  readonly manualApprovalsBefore: readonly string[];
+}
+
+export interface StepPlan {
+  /** 1-based. */
+  readonly number: number;
+  readonly kind: 'stage' | 'wave';
+  readonly name: string;
+  readonly environments: readonly string[];
+  readonly manualApproval: boolean;
+  readonly startsAtMinutes: number;
+  /** Overhead plus the longest deployment and bake among its environments. */
+  readonly minutes: number;
+  readonly endsAtMinutes: number;
+  /** As `minutes`, when every profile of the largest application changes at once. */
+  readonly worstCaseMinutes: number;
+  readonly worstCaseEndsAtMinutes: number;
+}
+
+export interface BlastRadius {
+  readonly prodEnvironments: number;
+  /** Prod environments a bad change reaches before a step whose alarms can stop it ends. */
+  readonly reachedEnvironments: readonly string[];
+  /** reachedEnvironments / prodEnvironments, 0-1. */
+  readonly environmentShare: number;
+  /** The first step with prod environments whose every environment has a monitor and a bake. */
+  readonly guardedBy: string | null;
+  /**
+   * Share of prod targets (0-1) holding a bad change when the guarding step's fastest
+   * alarm can first fire, counting every environment as the same size; null when a
+   * guarding environment's alarm timing is unknown.
+   */
+  readonly targetShare: number | null;
+}
+
+export interface Plan {
+  readonly workload: string;
+  readonly gateOverheadMinutes: number;
+  readonly steps: readonly StepPlan[];
+  readonly environments: readonly EnvironmentPlan[];
+  /** Minutes until the last prod step ends (0 without prod), manual approvals excluded. */
+  readonly allProdMinutes: number;
+  readonly allEnvironmentsMinutes: number;
+  readonly manualApprovals: readonly string[];
+  readonly worstCase: {
+    readonly application: string;
+    readonly profiles: number;
+    readonly allProdMinutes: number;
+    readonly allEnvironmentsMinutes: number;
+  };
+  readonly blastRadius: BlastRadius;
+}
+
+export function computePlan(model: Model, options: PlanOptions = {}): Plan {
+  const overhead = options.gateOverheadMinutes ?? DEFAULT_GATE_OVERHEAD_MINUTES;
+  if (!Number.isFinite(overhead) || overhead < 0) throw new RangeError(`gateOverheadMinutes must be a number >= 0 (got ${overhead})`);
+  const w = model.workload;
+  const largest = [...model.applications].sort((a, b) => b.profiles.length - a.profiles.length || a.name.localeCompare(b.name))[0];
+  const queue = largest?.profiles.length ?? 1;
+
+  const steps: StepPlan[] = [];
+  const environments: EnvironmentPlan[] = [];
+  const approvals: string[] = [];
+  let clock = 0;
+  let worstClock = 0;
+  for (const s of model.pipeline) {
+    if (s.manualApproval) approvals.push(s.name);
+    const longest = Math.max(0, ...s.environments.map((env) => strategyOf(model, env).deploymentDurationMinutes + strategyOf(model, env).finalBakeTimeMinutes));
+    const step: StepPlan = {
+      number: s.order + 1,
+      kind: s.kind,
+      name: s.name,
+      environments: s.environments,
+      manualApproval: s.manualApproval,
+      startsAtMinutes: clock,
+      minutes: overhead + longest,
+      endsAtMinutes: clock + overhead + longest,
+      worstCaseMinutes: overhead + queue * longest,
+      worstCaseEndsAtMinutes: worstClock + overhead + queue * longest,
+    };
+    for (const env of s.environments) environments.push(environmentPlan(model, env, step, [...approvals], overhead));
+    steps.push(step);
+    clock = step.endsAtMinutes;
+    worstClock = step.worstCaseEndsAtMinutes;
+  }
+
+  const prodSteps = steps.filter((s) => s.environments.some((e) => w.environments[e]!.tier === 'prod'));
+  const lastProd = prodSteps[prodSteps.length - 1];
+  return {
+    workload: w.workload,
+    gateOverheadMinutes: overhead,
+    steps,
+    environments,
+    allProdMinutes: lastProd?.endsAtMinutes ?? 0,
+    allEnvironmentsMinutes: clock,
+    manualApprovals: approvals,
+    worstCase: {
+      application: largest?.name ?? '',
+      profiles: queue,
+      allProdMinutes: lastProd?.worstCaseEndsAtMinutes ?? 0,
+      allEnvironmentsMinutes: worstClock,
+    },
+    blastRadius: blastRadius(prodSteps, environments),
+  };
+}
+
+function strategyOf(model: Model, env: string): StrategyConfig {
+  return model.workload.strategies[model.workload.environments[env]!.strategy]!;
+}
+
+function environmentPlan(model: Model, env: string, step: StepPlan, approvals: string[], overhead: number): EnvironmentPlan {
+  const e = model.workload.environments[env]!;
+  const s = strategyOf(model, env);
+  const percentages = rolloutPercentages(s);
+  const interval = percentages.length > 0 ? s.deploymentDurationMinutes / percentages.length : 0;
+  const monitors = e.monitors.map(monitorPlan);
+  const timed = monitors.filter((m) => m.detectionMinutes !== null).sort((a, b) => a.detectionMinutes! - b.detectionMinutes!);
+  const fastest = timed[0] ?? null;
+  const first = step.startsAtMinutes + overhead;
+  return {
+    environment: env,
+    tier: e.tier,
+    account: e.account,
+    region: e.region,
+    step: step.number,
+    strategy: e.strategy,
+    growthType: s.growthType,
+    growthFactor: s.growthFactor,
+    deploymentDurationMinutes: s.deploymentDurationMinutes,
+    finalBakeTimeMinutes: s.finalBakeTimeMinutes,
+    percentages,
+    stepIntervalMinutes: interval,
+    monitors,
+    fastestMonitor: fastest,
+    exposureAtFirstAlarm: fastest ? exposureAt(percentages, interval, fastest.detectionMinutes!) : null,
+    firstTargetsAtMinutes: first,
+    allTargetsAtMinutes: first + s.deploymentDurationMinutes,
+    completeAtMinutes: first + s.deploymentDurationMinutes + s.finalBakeTimeMinutes,
+    manualApprovalsBefore: approvals,
+  };
+}
+
+/**
+ * AppConfig's steps: LINEAR adds the growth factor each step, EXPONENTIAL doubles it
+ * (G * 2^N), both capped at 100. A deployment with no duration is one step of 100%.
+ */
+export function rolloutPercentages(s: Pick<StrategyConfig, 'growthType' | 'growthFactor' | 'deploymentDurationMinutes'>): number[] {
+  if (s.deploymentDurationMinutes <= 0 || s.growthFactor >= 100) return [100];
+  if (s.growthFactor <= 0) throw new RangeError(`growthFactor must be > 0 (got ${s.growthFactor})`);
+  const out: number[] = [];
+  for (let n = 0; out[out.length - 1] !== 100; n++) {
+    const p = s.growthType === 'LINEAR' ? s.growthFactor * (n + 1) : s.growthFactor * 2 ** n;
+    out.push(Math.min(100, p));
+  }
+  return out;
+}
+
+/**
+ * The percentage holding the change `minutes` after it starts. AppConfig's API reference
+ * has the first step immediate ("initially makes the configuration available to 20
+ * percent"), then one step per interval; a step that falls exactly on `minutes` counts,
+ * which errs towards the larger exposure.
+ */
+export function exposureAt(percentages: readonly number[], intervalMinutes: number, minutes: number): number {
+  if (intervalMinutes <= 0) return percentages[percentages.length - 1] ?? 100;
+  const k = Math.min(percentages.length - 1, Math.floor(minutes / intervalMinutes));
+  return percentages[k]!;
+}
+
+function monitorPlan(m: MonitorConfig): MonitorPlan {
+  if ('metricAlarm' in m) {
+    return { name: m.metricAlarm.name, kind: 'metric-alarm', detectionMinutes: (m.metricAlarm.periodSeconds * m.metricAlarm.evaluationPeriods) / 60 };
+  }
+  return { name: m.alarmArn.slice(m.alarmArn.indexOf(':alarm:') + ':alarm:'.length), kind: 'existing-alarm', detectionMinutes: null };
+}
+
+/**
+ * Walk the prod steps in order, adding their prod environments, until a step whose every
+ * environment has a monitor and a final bake: its gate holds the next step until the bake
+ * is over, so its alarms can stop a bad change before it goes further. Non-prod steps do
+ * not count: the question is what a change that is only bad in prod can do.
+ */
+function blastRadius(prodSteps: readonly StepPlan[], environments: readonly EnvironmentPlan[]): BlastRadius {
+  const byName = new Map(environments.map((e) => [e.environment, e]));
+  const prod = environments.filter((e) => e.tier === 'prod');
+  const reached: EnvironmentPlan[] = [];
+  let guard: StepPlan | undefined;
+  for (const step of prodSteps) {
+    const envs = step.environments.map((e) => byName.get(e)!);
+    reached.push(...envs.filter((e) => e.tier === 'prod'));
+    if (envs.every((e) => e.monitors.length > 0 && e.finalBakeTimeMinutes > 0)) {
+      guard = step;
+      break;
+    }
+  }
+  // Environments of unguarded steps take the whole change; those of the guarding step
+  // only what their rollout has reached when the fastest alarm can fire.
+  let targets: number | null = 0;
+  for (const e of reached) {
+    const share = guard && e.step === guard.number ? e.exposureAtFirstAlarm : 100;
+    targets = targets === null || share === null ? null : targets + share / 100;
+  }
+  return {
+    prodEnvironments: prod.length,
+    reachedEnvironments: reached.map((e) => e.environment),
+    environmentShare: prod.length ? reached.length / prod.length : 0,
+    guardedBy: guard?.name ?? null,
+    targetShare: targets === null || prod.length === 0 ? null : targets / prod.length,
+  };
+}

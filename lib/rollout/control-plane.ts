@@ -1,0 +1,234 @@
+/**
+ * The AppConfig control plane of one account and region, as the rollout commands need
+ * it: IDs resolved from the names dynconf gives (application = app key, environment = env
+ * key, profile = flags|ops|browser), the latest deployment of each profile, the bytes of a
+ * hosted version, and StopDeployment. Every call goes through one retry and error path.
+ */
+import {
+  GetDeploymentCommand,
+  GetHostedConfigurationVersionCommand,
+  ListApplicationsCommand,
+  ListConfigurationProfilesCommand,
+  ListDeploymentsCommand,
+  ListEnvironmentsCommand,
+  StopDeploymentCommand,
+  type AppConfigClient,
+  type Deployment,
+  type DeploymentSummary,
+} from '@aws-sdk/client-appconfig';
+import { systemClock, type Clock } from './clock';
+import { AppConfigError, describeAwsError } from './errors';
+import { RetryGaveUp, withRetry, type RetryOptions } from './retry';
+
+export interface ControlPlaneProps {
+  /** A client for `region`; the caller owns it (and destroys it). */
+  readonly client: AppConfigClient;
+  readonly account: string;
+  readonly region: string;
+  /** @default systemClock */
+  readonly clock?: Clock;
+  /** @default RetryOptions defaults: 5 attempts, 1 s doubling to 20 s */
+  readonly retry?: RetryOptions;
+  /** Aborts calls in flight and retry sleeps. @default - never aborted */
+  readonly signal?: AbortSignal;
+  /** No retry sleeps past this instant (ms since the epoch). @default - no limit */
+  readonly deadline?: number;
+  /** Told about each retry, for logs. @default - silent */
+  readonly onRetry?: (message: string) => void;
+}
+
+/** The IDs behind one profile of one application in one environment. */
+export interface ProfileRef {
+  readonly application: string;
+  readonly environment: string;
+  readonly profile: string;
+  readonly applicationId: string;
+  readonly environmentId: string;
+  readonly profileId: string;
+}
+
+interface Page<T> {
+  readonly Items?: T[];
+  readonly NextToken?: string;
+}
+
+export class ControlPlane {
+  readonly account: string;
+  readonly region: string;
+  private readonly client: AppConfigClient;
+  private readonly clock: Clock;
+  private readonly props: ControlPlaneProps;
+  private readonly applications = new Map<string, Promise<Map<string, string[]>>>();
+  private readonly environments = new Map<string, Promise<Map<string, string[]>>>();
+  private readonly profiles = new Map<string, Promise<Map<string, string[]>>>();
+  private readonly contents = new Map<string, Uint8Array>();
+
+  constructor(props: ControlPlaneProps) {
+    this.props = props;
+    this.client = props.client;
+    this.account = props.account;
+    this.region = props.region;
+    this.clock = props.clock ?? systemClock;
+  }
+
+  /** Resolve the IDs of application `application`, its environment and its profile by name. */
+  async resolve(application: string, environment: string, profile: string): Promise<ProfileRef> {
+    const apps = this.cached(this.applications, '', () =>
+      this.namesToIds('ListApplications', 'the application list', (NextToken) =>
+        this.client.send(new ListApplicationsCommand({ NextToken, MaxResults: 50 }), { abortSignal: this.props.signal }),
+      ),
+    );
+    const applicationId = this.single(await apps, application, `AppConfig application '${application}'`);
+    const envs = this.cached(this.environments, applicationId, () =>
+      this.namesToIds('ListEnvironments', `the environments of application '${application}'`, (NextToken) =>
+        this.client.send(new ListEnvironmentsCommand({ ApplicationId: applicationId, NextToken, MaxResults: 50 }), { abortSignal: this.props.signal }),
+      ),
+    );
+    const environmentId = this.single(await envs, environment, `environment '${environment}' of application '${application}'`);
+    const profiles = this.cached(this.profiles, applicationId, () =>
+      this.namesToIds('ListConfigurationProfiles', `the configuration profiles of application '${application}'`, (NextToken) =>
+        this.client.send(new ListConfigurationProfilesCommand({ ApplicationId: applicationId, NextToken, MaxResults: 50 }), { abortSignal: this.props.signal }),
+      ),
+    );
+    const profileId = this.single(await profiles, profile, `configuration profile '${profile}' of application '${application}'`);
+    return { application, environment, profile, applicationId, environmentId, profileId };
+  }
+
+  /**
+   * For each profile of one environment, its deployments newest first, down to and
+   * including the first that `accept` takes (by default the newest one only).
+   * ListDeployments lists an environment's deployments newest first across all its
+   * profiles, so paging stops once every profile has an accepted deployment.
+   */
+  async recentDeployments(refs: readonly ProfileRef[], accept: (d: DeploymentSummary) => boolean = () => true): Promise<Map<string, DeploymentSummary[]>> {
+    const found = new Map<string, DeploymentSummary[]>(refs.map((r) => [r.profileId, []]));
+    const first = refs[0];
+    if (!first) return found;
+    const open = new Set(found.keys());
+    let token: string | undefined;
+    do {
+      const page: Page<DeploymentSummary> = await this.call('ListDeployments', `deployments of ${first.application}/${first.environment}`, () =>
+        this.client.send(new ListDeploymentsCommand({ ApplicationId: first.applicationId, EnvironmentId: first.environmentId, NextToken: token, MaxResults: 50 }), {
+          abortSignal: this.props.signal,
+        }),
+      );
+      for (const d of page.Items ?? []) {
+        const id = d.ConfigurationProfileId ?? '';
+        if (!open.has(id)) continue;
+        found.get(id)!.push(d);
+        if (accept(d)) open.delete(id);
+      }
+      token = page.NextToken;
+    } while (token && open.size > 0);
+    return found;
+  }
+
+  /** One deployment with its event log. */
+  async deployment(ref: ProfileRef, deploymentNumber: number): Promise<Deployment> {
+    return this.call('GetDeployment', `deployment #${deploymentNumber} of ${describe(ref)}`, () =>
+      this.client.send(new GetDeploymentCommand({ ApplicationId: ref.applicationId, EnvironmentId: ref.environmentId, DeploymentNumber: deploymentNumber }), {
+        abortSignal: this.props.signal,
+      }),
+    );
+  }
+
+  /**
+   * The bytes of the hosted configuration version a deployment carries. Versions are
+   * immutable, so each is fetched once.
+   */
+  async hostedContent(ref: ProfileRef, configurationVersion: string | undefined, deploymentNumber: number): Promise<Uint8Array> {
+    const version = Number(configurationVersion);
+    if (!configurationVersion || !Number.isInteger(version) || version < 1) {
+      throw new AppConfigError(
+        'other',
+        `deployment #${deploymentNumber} of ${describe(ref)} carries configuration version '${configurationVersion ?? ''}', which is not a hosted version number; dynconf deploys only hosted versions, so something else started it`,
+      );
+    }
+    const key = `${ref.applicationId}/${ref.profileId}/${version}`;
+    const cached = this.contents.get(key);
+    if (cached) return cached;
+    const out = await this.call('GetHostedConfigurationVersion', `hosted version ${version} of ${ref.application} profile ${ref.profile}`, () =>
+      this.client.send(new GetHostedConfigurationVersionCommand({ ApplicationId: ref.applicationId, ConfigurationProfileId: ref.profileId, VersionNumber: version }), {
+        abortSignal: this.props.signal,
+      }),
+    );
+    const content = out.Content ?? new Uint8Array();
+    this.contents.set(key, content);
+    return content;
+  }
+
+  /** StopDeployment; `allowRevert` also reverts a COMPLETE deployment to the previous version. */
+  async stop(ref: ProfileRef, deploymentNumber: number, allowRevert: boolean): Promise<{ state?: string }> {
+    const out = await this.call('StopDeployment', `deployment #${deploymentNumber} of ${describe(ref)}`, () =>
+      this.client.send(
+        new StopDeploymentCommand({ ApplicationId: ref.applicationId, EnvironmentId: ref.environmentId, DeploymentNumber: deploymentNumber, AllowRevert: allowRevert }),
+        { abortSignal: this.props.signal },
+      ),
+    );
+    return { state: out.State };
+  }
+
+  private async call<T>(action: string, subject: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      const { value } = await withRetry(
+        fn,
+        {
+          clock: this.clock,
+          signal: this.props.signal,
+          deadline: this.props.deadline,
+          onRetry: ({ attempt, delayMs, error }) =>
+            this.props.onRetry?.(`${action} on ${subject}: ${(error as Error).name ?? 'error'} (attempt ${attempt}); retrying in ${(delayMs / 1000).toFixed(1)} s`),
+        },
+        this.props.retry,
+      );
+      return value;
+    } catch (e) {
+      if (e instanceof RetryGaveUp) throw describeAwsError(e.error, { action, subject, account: this.account, region: this.region }, e.attempts);
+      throw e;
+    }
+  }
+
+  private async namesToIds(action: string, subject: string, fetch: (token: string | undefined) => Promise<Page<{ Name?: string; Id?: string }>>): Promise<Map<string, string[]>> {
+    const out = new Map<string, string[]>();
+    let token: string | undefined;
+    do {
+      const page = await this.call(action, subject, () => fetch(token));
+      for (const item of page.Items ?? []) {
+        if (!item.Name || !item.Id) continue;
+        out.set(item.Name, [...(out.get(item.Name) ?? []), item.Id]);
+      }
+      token = page.NextToken;
+    } while (token);
+    return out;
+  }
+
+  /** AppConfig does not keep names unique; dynconf needs them to be. */
+  private single(ids: Map<string, string[]>, name: string, what: string): string {
+    const found = ids.get(name) ?? [];
+    if (found.length === 1) return found[0]!;
+    const where = `account ${this.account} region ${this.region}`;
+    if (found.length > 1) {
+      throw new AppConfigError('other', `${found.length} of AppConfig's resources are named like the ${what} in ${where} (ids ${found.join(', ')}); delete the ones dynconf did not create`);
+    }
+    const known = [...ids.keys()].sort();
+    throw new AppConfigError(
+      'not-found',
+      `no ${what} in ${where} (found: ${known.length ? known.join(', ') : 'none'}); check that the stage has deployed it and that the credentials are for account ${this.account}`,
+    );
+  }
+
+  /** A failed lookup must not be cached: the next attempt asks again. */
+  private cached<T>(cache: Map<string, Promise<T>>, key: string, load: () => Promise<T>): Promise<T> {
+    let p = cache.get(key);
+    if (!p) {
+      p = load();
+      cache.set(key, p);
+      p.catch(() => cache.delete(key));
+    }
+    return p;
+  }
+}
+
+function describe(ref: ProfileRef): string {
+  return `${ref.application}/${ref.environment} profile ${ref.profile}`;
+}

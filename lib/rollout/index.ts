@@ -1,0 +1,11 @@
+/** lib/rollout: AppConfig control-plane rollouts (status, wait, stop) and drift. */
+export * from './clock';
+export * from './control-plane';
+export * from './drift';
+export * from './errors';
+export * from './progress';
+export * from './retry';
+export * from './status';
+export * from './stop';
+export * from './targets';
+export * from './wait';

@@ -1,0 +1,78 @@
+/**
+ * Retry with exponential backoff for the failures that pass on their own: throttling and
+ * server faults. Many gates poll the same account at once, so the delay is jittered to
+ * keep them from retrying in step.
+ */
+import type { Clock } from './clock';
+import { classifyAwsError, isRetryable } from './errors';
+
+export interface RetryOptions {
+  /**
+   * Attempts in all, the first one included.
+   * @default 5
+   */
+  readonly attempts?: number;
+  /**
+   * Delay before the first retry; each further retry doubles it.
+   * @default 1000
+   */
+  readonly baseDelayMs?: number;
+  /**
+   * Longest delay between two attempts.
+   * @default 20000
+   */
+  readonly maxDelayMs?: number;
+  /**
+   * Source of jitter in [0, 1).
+   * @default Math.random
+   */
+  readonly random?: () => number;
+}
+
+export interface RetryContext {
+  readonly clock: Clock;
+  readonly signal?: AbortSignal;
+  /** No retry is started that would sleep past this instant (ms since the epoch). */
+  readonly deadline?: number;
+  /** Told about each retry before its sleep, for logs. */
+  readonly onRetry?: (info: { attempt: number; delayMs: number; error: unknown }) => void;
+}
+
+/** The delay before retry number `retry` (1-based): half fixed, half jitter. */
+export function backoffDelay(retry: number, options: RetryOptions = {}): number {
+  const base = options.baseDelayMs ?? 1000;
+  const max = options.maxDelayMs ?? 20000;
+  const full = Math.min(max, base * 2 ** (retry - 1));
+  return Math.round(full / 2 + (options.random ?? Math.random)() * (full / 2));
+}
+
+/**
+ * Run `fn` until it succeeds, fails with an error no retry can help, or runs out of
+ * attempts or time; then throw RetryGaveUp with the last error and the attempt count, for
+ * the caller to turn into a message.
+ */
+export async function withRetry<T>(fn: () => Promise<T>, ctx: RetryContext, options: RetryOptions = {}): Promise<{ value: T; attempts: number }> {
+  const attempts = options.attempts ?? 5;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return { value: await fn(), attempts: attempt };
+    } catch (e) {
+      const delayMs = backoffDelay(attempt, options);
+      const outOfTime = ctx.deadline !== undefined && ctx.clock.now() + delayMs > ctx.deadline;
+      if (attempt >= attempts || !isRetryable(classifyAwsError(e)) || outOfTime) throw new RetryGaveUp(e, attempt);
+      ctx.onRetry?.({ attempt, delayMs, error: e });
+      await ctx.clock.sleep(delayMs, ctx.signal);
+    }
+  }
+}
+
+/** The last error of a call that will not be retried again, and how many attempts it took. */
+export class RetryGaveUp extends Error {
+  constructor(
+    readonly error: unknown,
+    readonly attempts: number,
+  ) {
+    super((error as Error)?.message ?? String(error));
+    this.name = 'RetryGaveUp';
+  }
+}

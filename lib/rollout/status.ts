@@ -1,0 +1,135 @@
+/**
+ * Where the rollout of one environment stands: for each profile, its latest deployment's
+ * state, percentage and events, and whether it carries the bytes this checkout compiled.
+ */
+import type { DeploymentEvent, DeploymentState } from '@aws-sdk/client-appconfig';
+import type { ControlPlane, ProfileRef } from './control-plane';
+import { byApplication, fingerprint, sameBytes, type RolloutItem, type RolloutTarget } from './targets';
+
+/** How a deployment state counts for a gate. */
+export type Phase = 'complete' | 'in-progress' | 'failed' | 'none';
+
+export function phaseOf(state: DeploymentState | string | undefined): Phase {
+  switch (state) {
+    case 'COMPLETE':
+      return 'complete';
+    case 'DEPLOYING':
+    case 'BAKING':
+    case 'VALIDATING':
+      return 'in-progress';
+    case 'ROLLING_BACK':
+    case 'ROLLED_BACK':
+    case 'REVERTED':
+      return 'failed';
+    case undefined:
+      return 'none';
+    default:
+      // A state newer than this code: not a verdict, so keep waiting and let the timeout decide.
+      return 'in-progress';
+  }
+}
+
+export interface RolloutEvent {
+  readonly at?: Date;
+  readonly type?: string;
+  readonly triggeredBy?: string;
+  readonly description?: string;
+}
+
+export interface ItemStatus {
+  readonly application: string;
+  readonly profile: string;
+  readonly phase: Phase;
+  readonly deploymentNumber?: number;
+  readonly state?: string;
+  /** 0-100; AppConfig reports 100 while baking. */
+  readonly percentage?: number;
+  readonly configurationVersion?: string;
+  readonly startedAt?: Date;
+  readonly completedAt?: Date;
+  /** Oldest first. */
+  readonly events: readonly RolloutEvent[];
+  /** Whether the deployment carries the bytes this checkout compiled; undefined without a deployment. */
+  readonly contentMatches?: boolean;
+  readonly compiledFingerprint: string;
+  readonly deployedFingerprint?: string;
+}
+
+export function itemKey(i: { application: string; profile: string }): string {
+  return `${i.application}/${i.profile}`;
+}
+
+/** Resolve every item's IDs; one lookup per application and environment, cached by the plane. */
+export async function resolveItems(plane: ControlPlane, target: RolloutTarget, items: readonly RolloutItem[] = target.items): Promise<Map<string, ProfileRef>> {
+  const refs = new Map<string, ProfileRef>();
+  for (const item of items) refs.set(itemKey(item), await plane.resolve(item.application, target.environment, item.profile));
+  return refs;
+}
+
+/** The latest deployment of each item, read fresh from AppConfig. */
+export async function inspect(plane: ControlPlane, target: RolloutTarget, refs: ReadonlyMap<string, ProfileRef>, items: readonly RolloutItem[] = target.items): Promise<ItemStatus[]> {
+  const out = new Map<string, ItemStatus>();
+  for (const appItems of byApplication(items).values()) {
+    const appRefs = appItems.map((i) => refs.get(itemKey(i))!);
+    const recent = await plane.recentDeployments(appRefs);
+    for (const item of appItems) {
+      const ref = refs.get(itemKey(item))!;
+      const latest = recent.get(ref.profileId)?.[0];
+      const compiledFingerprint = fingerprint(item.content);
+      if (latest?.DeploymentNumber === undefined) {
+        out.set(itemKey(item), { application: item.application, profile: item.profile, phase: 'none', events: [], compiledFingerprint });
+        continue;
+      }
+      const d = await plane.deployment(ref, latest.DeploymentNumber);
+      const deployed = await plane.hostedContent(ref, d.ConfigurationVersion, latest.DeploymentNumber);
+      out.set(itemKey(item), {
+        application: item.application,
+        profile: item.profile,
+        phase: phaseOf(d.State),
+        deploymentNumber: latest.DeploymentNumber,
+        state: d.State,
+        percentage: d.PercentageComplete,
+        configurationVersion: d.ConfigurationVersion,
+        startedAt: d.StartedAt,
+        completedAt: d.CompletedAt,
+        events: eventsOldestFirst(d.EventLog),
+        contentMatches: sameBytes(deployed, item.content),
+        compiledFingerprint,
+        deployedFingerprint: fingerprint(deployed),
+      });
+    }
+  }
+  return items.map((i) => out.get(itemKey(i))!);
+}
+
+/** AppConfig lists events newest first; logs read oldest first. */
+function eventsOldestFirst(log: readonly DeploymentEvent[] | undefined): RolloutEvent[] {
+  const events = (log ?? []).map((e) => ({ at: e.OccurredAt, type: e.EventType, triggeredBy: e.TriggeredBy, description: e.Description }));
+  return events.sort((a, b) => (a.at?.getTime() ?? 0) - (b.at?.getTime() ?? 0));
+}
+
+/** Why a rollback or revert happened, from the event that started it. */
+export function cause(s: ItemStatus): string {
+  // The start of a rollback names what triggered it (an alarm, a user); the completion does not.
+  const newestFirst = [...s.events].reverse();
+  const trigger = newestFirst.find((e) => e.type === 'ROLLBACK_STARTED') ?? newestFirst.find((e) => e.type === 'REVERT_COMPLETED' || e.type === 'ROLLBACK_COMPLETED');
+  if (!trigger) return '';
+  return ` (${trigger.type} by ${trigger.triggeredBy ?? 'unknown'}${trigger.description ? `: ${trigger.description}` : ''})`;
+}
+
+/** Why an item stops a gate, or undefined while it may still pass. */
+export function failureOf(s: ItemStatus, environment: string): string | undefined {
+  const name = itemKey(s);
+  if (s.phase === 'none') return `${name}: never deployed to ${environment}; deploy its stage first`;
+  if (s.contentMatches === false) {
+    return `${name}: the latest deployment #${s.deploymentNumber} (${s.state}) carries version ${s.configurationVersion} (sha256 ${s.deployedFingerprint}), not the content this run compiled (sha256 ${s.compiledFingerprint}); deploy the stage from this commit, and run 'dynconf drift --env ${environment}' to see the difference`;
+  }
+  if (s.state === 'ROLLING_BACK') return `${name}: deployment #${s.deploymentNumber} is rolling back${cause(s)}`;
+  if (s.state === 'ROLLED_BACK') return `${name}: deployment #${s.deploymentNumber} was rolled back${cause(s)}`;
+  if (s.state === 'REVERTED') return `${name}: deployment #${s.deploymentNumber} was reverted${cause(s)}`;
+  return undefined;
+}
+
+export function isDone(s: ItemStatus): boolean {
+  return s.phase === 'complete' && s.contentMatches === true;
+}
