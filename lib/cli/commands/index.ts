@@ -2,9 +2,10 @@
 import type { Command } from '../command';
 import { buildCommand } from './build';
 import { diffCommand } from './diff';
+import { manifestsCommand } from './manifests';
 import { driftCommand } from './drift';
 import { planCommand } from './plan';
 import { rolloutCommand } from './rollout';
 import { validateCommand } from './validate';
 
-export const COMMANDS: readonly Command[] = [validateCommand, buildCommand, diffCommand, planCommand, rolloutCommand, driftCommand];
+export const COMMANDS: readonly Command[] = [validateCommand, buildCommand, manifestsCommand, diffCommand, planCommand, rolloutCommand, driftCommand];

@@ -1,0 +1,8 @@
+/** lib/agent: the AppConfig Agent on EKS, as a cdk8s chart and the CDK stack that applies it. */
+export * from './access';
+export * from './chart';
+export * from './consumer';
+export * from './manifests';
+export * from './names';
+export * from './stack';
+export * from './topology';

@@ -1,0 +1,235 @@
+import { App, Stack, Validations } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { AgentConfigAccess } from '../../lib/agent/access';
+import { agentNames } from '../../lib/agent/names';
+import { ClusterAgentStack, TOKEN_LENGTH } from '../../lib/agent/stack';
+import { appConfigStack, importedEnvironments } from './cdk';
+import { LOWER, PROD, sampleModel, type Any } from './support';
+
+const CONFIG_READ = ['appconfig:GetLatestConfiguration', 'appconfig:StartConfigurationSession'];
+
+function lowerStack(app = new App()): { app: App; stack: ClusterAgentStack } {
+  const { environments } = appConfigStack(app, 'AppConfigBeta', sampleModel(), ['beta']);
+  return { app, stack: new ClusterAgentStack(app, 'Agent', { model: sampleModel(), cluster: LOWER, environments }) };
+}
+
+function prodStack(app = new App()): { app: App; stack: ClusterAgentStack } {
+  const { environments } = appConfigStack(app, 'AppConfigProd01', sampleModel(), ['prod-01']);
+  return { app, stack: new ClusterAgentStack(app, 'Agent', { model: sampleModel(), cluster: PROD, environments }) };
+}
+
+function statements(template: Template, type = 'AWS::IAM::Policy'): Any[] {
+  return Object.values(template.findResources(type)).flatMap((r: Any) => r.Properties.PolicyDocument.Statement);
+}
+
+describe('agent role', () => {
+  test('IRSA: trusts exactly the agent ServiceAccount on the cluster OIDC provider', () => {
+    const template = Template.fromStack(lowerStack().stack);
+    const issuer = 'oidc.eks.us-west-2.amazonaws.com/id/EXAMPLE0000000000000000000000001';
+    template.hasResourceProperties('AWS::IAM::Role', {
+      RoleName: 'g360-lower-eks-cluster-02-appconfig-agent',
+      AssumeRolePolicyDocument: {
+        Statement: [
+          {
+            Action: 'sts:AssumeRoleWithWebIdentity',
+            Effect: 'Allow',
+            Principal: { Federated: `arn:aws:iam::222222222222:oidc-provider/${issuer}` },
+            Condition: { StringEquals: { [`${issuer}:sub`]: 'system:serviceaccount:appconfig-agent:appconfig-agent', [`${issuer}:aud`]: 'sts.amazonaws.com' } },
+          },
+        ],
+      },
+    });
+    template.resourceCountIs('AWS::EKS::PodIdentityAssociation', 0);
+  });
+
+  test('Pod Identity: an association for the agent ServiceAccount, and a trust limited by its session tags', () => {
+    const template = Template.fromStack(prodStack().stack);
+    template.hasResourceProperties('AWS::IAM::Role', {
+      RoleName: 'g360-prod-core-01-appconfig-agent',
+      AssumeRolePolicyDocument: {
+        Statement: [
+          {
+            Action: ['sts:AssumeRole', 'sts:TagSession'],
+            Principal: { Service: 'pods.eks.amazonaws.com' },
+            Condition: {
+              StringEquals: {
+                'aws:SourceAccount': '333333333333',
+                'aws:RequestTag/eks-cluster-name': PROD,
+                'aws:RequestTag/kubernetes-namespace': 'appconfig-agent',
+                'aws:RequestTag/kubernetes-service-account': 'appconfig-agent',
+              },
+            },
+          },
+        ],
+      },
+    });
+    template.hasResourceProperties('AWS::EKS::PodIdentityAssociation', {
+      ClusterName: PROD,
+      Namespace: 'appconfig-agent',
+      ServiceAccount: 'appconfig-agent',
+      RoleArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^AgentRole'), 'Arn'] },
+    });
+    const [manifest] = Object.values(template.findResources('Custom::AWSCDK-EKS-KubernetesResource')) as Any[];
+    expect(manifest.DependsOn).toEqual(expect.arrayContaining([expect.stringMatching(/^AgentPodIdentity/)]));
+  });
+
+  test('may only start sessions and get configurations, scoped to each environment it was given', () => {
+    const template = Template.fromStack(lowerStack().stack);
+    const [policy] = Object.values(template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: Match.stringLikeRegexp('^AgentRole') }] } })) as Any[];
+    const stmts: Any[] = policy.Properties.PolicyDocument.Statement;
+    expect(stmts).toHaveLength(sampleModel().applications.length);
+    for (const s of stmts) {
+      expect([...[s.Action].flat()].sort()).toEqual(CONFIG_READ);
+      expect(s.Resource).not.toBe('*');
+      const parts: Any[] = s.Resource['Fn::Join'][1];
+      expect(parts[parts.length - 1]).toBe('/configuration/*');
+      expect(JSON.stringify(parts)).toMatch(/:appconfig:us-west-2:222222222222:application\/.*\/environment\//);
+    }
+  });
+
+  test('no statement anywhere in the stack grants an appconfig action on *', () => {
+    for (const { stack } of [lowerStack(), prodStack()]) {
+      for (const s of statements(Template.fromStack(stack))) {
+        if ([s.Action].flat().some((a: string) => a.startsWith('appconfig:'))) expect([s.Resource].flat()).not.toContain('*');
+      }
+    }
+  });
+});
+
+describe('token', () => {
+  test('is generated by Secrets Manager under a fixed name, never given a value', () => {
+    const template = Template.fromStack(lowerStack().stack);
+    template.hasResourceProperties('AWS::SecretsManager::Secret', {
+      Name: 'g360/appconfig-agent/lower-eks-cluster-02/token',
+      GenerateSecretString: { PasswordLength: TOKEN_LENGTH, ExcludePunctuation: true, IncludeSpace: false },
+      SecretString: Match.absent(),
+    });
+  });
+
+  test('only the token reader role may read it, and it may read nothing else', () => {
+    const template = Template.fromStack(lowerStack().stack);
+    template.hasResourceProperties('AWS::IAM::Role', {
+      RoleName: 'g360-lower-eks-cluster-02-agent-token-reader',
+      AssumeRolePolicyDocument: { Statement: [{ Action: 'sts:AssumeRole', Principal: { AWS: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::222222222222:root']] } } }] },
+    });
+    const readers = statements(template).filter((s) => [s.Action].flat().some((a: string) => a.startsWith('secretsmanager:')));
+    expect(readers).toEqual([{ Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], Effect: 'Allow', Resource: { Ref: expect.stringMatching(/^TokenSecret/) } }]);
+  });
+
+  test('the reader trust can be narrowed to the ESO controller role', () => {
+    const app = new App();
+    const { environments } = appConfigStack(app, 'AppConfigBeta', sampleModel(), ['beta']);
+    const eso = 'arn:aws:iam::222222222222:role/external-secrets';
+    const stack = new ClusterAgentStack(app, 'Agent', { model: sampleModel(), cluster: LOWER, environments, tokenSyncPrincipal: new iam.ArnPrincipal(eso) });
+    Template.fromStack(stack).hasResourceProperties('AWS::IAM::Role', {
+      RoleName: 'g360-lower-eks-cluster-02-agent-token-reader',
+      AssumeRolePolicyDocument: { Statement: [{ Principal: { AWS: eso } }] },
+    });
+  });
+});
+
+describe('manifests', () => {
+  test('the chart is applied to the imported cluster with its kubectl role, after the role and the token exist', () => {
+    const { stack } = lowerStack();
+    const template = Template.fromStack(stack);
+    const [manifest] = Object.values(template.findResources('Custom::AWSCDK-EKS-KubernetesResource')) as Any[];
+    expect(manifest.Properties).toMatchObject({ ClusterName: LOWER, RoleArn: 'arn:aws:iam::222222222222:role/lower-eks-cluster-02-kubectl', Overwrite: true });
+    const objects: Any[] = JSON.parse(manifest.Properties.Manifest);
+    expect(objects.map((o) => o.kind)).toEqual(stack.chart.toJson().map((o: Any) => o.kind));
+    expect(manifest.DependsOn).toEqual(expect.arrayContaining([expect.stringMatching(/^AgentRole/), expect.stringMatching(/^TokenSecret/), expect.stringMatching(/^TokenReaderRole/)]));
+    template.resourceCountIs('AWS::Lambda::LayerVersion', 1);
+  });
+
+  test('the role ARN in the IRSA annotation is the role the stack creates', () => {
+    const { stack } = lowerStack();
+    const sa: Any = stack.chart.toJson().find((o: Any) => o.kind === 'ServiceAccount');
+    const name = agentNames(sampleModel(), LOWER).agentRoleName;
+    Template.fromStack(stack).hasResourceProperties('AWS::IAM::Role', { RoleName: name });
+    expect(sa.metadata.annotations['eks.amazonaws.com/role-arn']).toBe(`arn:aws:iam::222222222222:role/${name}`);
+  });
+});
+
+describe('validation', () => {
+  test('an environment the cluster does not serve is refused', () => {
+    const app = new App();
+    const { environments } = appConfigStack(app, 'AppConfigProd', sampleModel(), ['prod-01']);
+    expect(() => new ClusterAgentStack(app, 'Agent', { model: sampleModel(), cluster: LOWER, environments })).toThrow(
+      /environments\.prod-01: cluster 'lower-eks-cluster-02' does not serve 'prod-01' \(it serves beta, gamma\)/,
+    );
+  });
+
+  test("the owner's environments are required", () => {
+    const app = new App();
+    const { environments } = appConfigStack(app, 'AppConfigGamma', sampleModel(), ['gamma']);
+    expect(() => new ClusterAgentStack(app, 'Agent', { model: sampleModel(), cluster: LOWER, environments })).toThrow(/missing 'beta', the environment whose stage owns cluster 'lower-eks-cluster-02'/);
+  });
+
+  test('every application of an environment is required, and no other', () => {
+    const app = new App();
+    const { environments } = appConfigStack(app, 'AppConfigBeta', sampleModel(), ['beta']);
+    const { ['sso-service']: _dropped, ...rest } = environments.beta!;
+    expect(() => new ClusterAgentStack(app, 'A', { model: sampleModel(), cluster: LOWER, environments: { beta: rest } })).toThrow(/environments\.beta: .*; missing sso-service/);
+    expect(() => new ClusterAgentStack(app, 'B', { model: sampleModel(), cluster: LOWER, environments: { beta: { ...environments.beta!, other: environments.beta!['sso-service']! } } })).toThrow(/; unknown other/);
+  });
+
+  test("the stack must live in the cluster's account and region", () => {
+    const app = new App();
+    const stack = new Stack(app, 'Scratch', { env: { account: '222222222222', region: 'us-west-2' } });
+    const environments = importedEnvironments(stack, sampleModel(), ['beta']);
+    expect(() => new ClusterAgentStack(app, 'Agent', { model: sampleModel(), cluster: LOWER, environments, env: { account: '333333333333', region: 'us-west-2' } })).toThrow(
+      /is placed in 333333333333\/us-west-2, but the cluster is in 222222222222\/us-west-2/,
+    );
+  });
+});
+
+describe('AgentConfigAccess', () => {
+  function laterStack(envs: string[]): Stack {
+    const app = new App();
+    const stack = new Stack(app, 'Later', { env: { account: '333333333333', region: 'us-east-1' } });
+    new AgentConfigAccess(stack, 'AgentAccess', { model: sampleModel(), cluster: PROD, environments: importedEnvironments(stack, sampleModel(), envs) });
+    return stack;
+  }
+
+  test("attaches read access to the later environment's configurations to the owner's role, by name", () => {
+    const template = Template.fromStack(laterStack(['prod-02']));
+    const [policy] = Object.values(template.findResources('AWS::IAM::Policy')) as Any[];
+    expect(policy.Properties.Roles).toEqual(['g360-prod-core-01-appconfig-agent']);
+    const stmts: Any[] = policy.Properties.PolicyDocument.Statement;
+    expect(stmts).toHaveLength(sampleModel().applications.length);
+    for (const s of stmts) {
+      expect([...[s.Action].flat()].sort()).toEqual(CONFIG_READ);
+      expect(JSON.stringify(s.Resource)).toMatch(/:appconfig:us-east-1:333333333333:application\/app\dxyz\/environment\/env\d0ab\/configuration\/\*/);
+    }
+    template.resourceCountIs('AWS::IAM::Role', 0);
+  });
+
+  test('refuses the owner (its stack grants itself) and environments the cluster does not serve', () => {
+    expect(() => laterStack(['prod-01'])).toThrow(/'prod-01' owns cluster 'g360-prod-core-01'/);
+    expect(() => laterStack(['gamma'])).toThrow(/does not serve 'gamma'/);
+  });
+});
+
+describe('cdk-nag', () => {
+  function nagApp(): { app: App; agent: ClusterAgentStack } {
+    const app = new App();
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    lowerStack(app);
+    const prod = appConfigStack(app, 'AppConfigProd', sampleModel(), ['prod-01', 'prod-02']);
+    const agent = new ClusterAgentStack(app, 'AgentProd', { model: sampleModel(), cluster: PROD, environments: { 'prod-01': prod.environments['prod-01']! } });
+    const later = new Stack(app, 'Later', { env: { account: '333333333333', region: 'us-east-1' } });
+    new AgentConfigAccess(later, 'AgentAccess', { model: sampleModel(), cluster: PROD, environments: { 'prod-02': prod.environments['prod-02']! } });
+    return { app, agent };
+  }
+
+  test('AwsSolutions finds nothing unacknowledged in the agent stacks and the later grant', () => {
+    expect(() => nagApp().app.synth()).not.toThrow();
+  });
+
+  test('the acknowledgements are per finding: another wildcard on the agent role is still reported', () => {
+    const { app, agent } = nagApp();
+    agent.agentRole.addToPolicy(new iam.PolicyStatement({ actions: ['appconfig:GetLatestConfiguration'], resources: ['arn:aws:appconfig:us-east-1:333333333333:application/*'] }));
+    expect(() => app.synth()).toThrow(/AwsSolutions-IAM5\[Resource::arn:aws:appconfig:us-east-1:333333333333:application\/\*\]/);
+  });
+});
