@@ -116,6 +116,13 @@ export function checkWorkload(json: JsonFile, w: WorkloadConfig, diags: Diagnost
         fix: `list it in the clusters of an environment, or remove it`,
       });
     }
+    const overlap = cluster.namespaces.indexOf(cluster.agent.namespace);
+    if (overlap >= 0) {
+      diags.error(json.locate(['clusters', name, 'namespaces', overlap]), 'workload/agent-namespace-consumes', `namespace '${cluster.agent.namespace}' is the agent's own namespace`, {
+        field: `clusters.${name}.namespaces`,
+        fix: "consumers run in their own namespaces: the agent's namespace admits hostPorts, which application pods should not get",
+      });
+    }
     if (cluster.credentials.type === 'irsa' && !arnAccountMatches(cluster.credentials.oidcProviderArn, cluster.account)) {
       diags.error(json.locate(['clusters', name, 'credentials', 'oidcProviderArn']), 'workload/cross-account-arn', `OIDC provider is not in the cluster's account ${cluster.account}`, {
         field: `clusters.${name}.credentials.oidcProviderArn`,

@@ -29,6 +29,8 @@ the output folder is replaced as a whole: a reader never sees half of a build.`,
 export function writeBuild(model: Model, out: string): void {
   fs.mkdirSync(path.dirname(out), { recursive: true });
   const staging = fs.mkdtempSync(`${out}.tmp-`);
+  // mkdtemp creates 0700; the output is read by other tools and users like any build folder.
+  fs.chmodSync(staging, 0o755);
   try {
     for (const doc of model.documents) {
       const file = path.join(staging, doc.environment, doc.application, `${doc.profile}.json`);
