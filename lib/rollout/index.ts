@@ -8,4 +8,5 @@ export * from './retry';
 export * from './status';
 export * from './stop';
 export * from './targets';
+export * from './verify';
 export * from './wait';

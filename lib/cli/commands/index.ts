@@ -7,5 +7,6 @@ import { driftCommand } from './drift';
 import { planCommand } from './plan';
 import { rolloutCommand } from './rollout';
 import { validateCommand } from './validate';
+import { verifyCommand } from './verify';
 
-export const COMMANDS: readonly Command[] = [validateCommand, buildCommand, manifestsCommand, diffCommand, planCommand, rolloutCommand, driftCommand];
+export const COMMANDS: readonly Command[] = [validateCommand, buildCommand, manifestsCommand, diffCommand, planCommand, rolloutCommand, driftCommand, verifyCommand];
