@@ -1,5 +1,7 @@
 /** Every `dynconf` verb, in the order `dynconf --help` lists them. */
 import type { Command } from '../command';
+import { agentCommand } from './agent';
+import { bffCommand } from './bff';
 import { buildCommand } from './build';
 import { diffCommand } from './diff';
 import { manifestsCommand } from './manifests';
@@ -9,4 +11,4 @@ import { rolloutCommand } from './rollout';
 import { validateCommand } from './validate';
 import { verifyCommand } from './verify';
 
-export const COMMANDS: readonly Command[] = [validateCommand, buildCommand, manifestsCommand, diffCommand, planCommand, rolloutCommand, driftCommand, verifyCommand];
+export const COMMANDS: readonly Command[] = [validateCommand, buildCommand, manifestsCommand, diffCommand, planCommand, rolloutCommand, driftCommand, verifyCommand, agentCommand, bffCommand];

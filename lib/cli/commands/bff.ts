@@ -1,0 +1,112 @@
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import * as path from 'node:path';
+import { BffGateway, BffStartError } from '../../runtime';
+import { CommandError, EXIT_OK, numberOption, requiredOption, stringOption, UsageError, type Command } from '../command';
+import { requireModel, ROOT_OPTION, workspaceRoot } from '../workspace';
+import { untilAborted } from './agent';
+
+export const bffCommand: Command = {
+  name: 'bff',
+  summary: "serve an application's browser flags: GET /config, WebSocket /config/ws, a demo page",
+  usage: `usage: dynconf bff --agent <url> --app <app> --env <env> [--port 8080] [--host 127.0.0.1]
+                   [--token-file <f>] [--poll-interval <seconds>] [--allow-origin <origin>]... [--root <dir>]
+
+Reads the application's browser profile (only flags with "exposure": "browser") from the
+agent and serves it to browsers: GET /config (the snapshot), a WebSocket at /config/ws
+(the snapshot on connect and on every change), /config/client.js (the browser client) and
+a demo page at /. One upstream poll serves every client. Runs until interrupted.
+  --agent          agent base URL, e.g. http://127.0.0.1:2772 (required)
+  --app, --env     the application and environment (required)
+  --port           TCP port (default 8080; 0 picks a free one)
+  --host           interface to listen on (default 127.0.0.1)
+  --token-file     file holding the agent token (re-read on every request: rotation works)
+  --poll-interval  seconds between agent reads (default 5)
+  --allow-origin   another origin whose pages may connect (repeatable; own origin always)`,
+  options: {
+    ...ROOT_OPTION,
+    agent: { type: 'string' },
+    app: { type: 'string' },
+    env: { type: 'string' },
+    port: { type: 'string' },
+    host: { type: 'string' },
+    'token-file': { type: 'string' },
+    'poll-interval': { type: 'string' },
+    'allow-origin': { type: 'string', multiple: true },
+  },
+  async run(args, io) {
+    const agentUrl = requiredOption(args, 'agent');
+    const application = requiredOption(args, 'app');
+    const environment = requiredOption(args, 'env');
+    if (!/^https?:\/\/[^/]+\/?$/.test(agentUrl)) throw new UsageError(`--agent must be a base URL like http://127.0.0.1:2772 (got '${agentUrl}')`);
+    const port = numberOption(args, 'port', 8080, { min: 0, max: 65535 });
+    const host = stringOption(args, 'host') ?? '127.0.0.1';
+    const pollSeconds = numberOption(args, 'poll-interval', 5, { min: 0.1, max: 3600 });
+    const origins = (args.values['allow-origin'] as string[] | undefined) ?? [];
+    for (const o of origins) {
+      if (!/^https?:\/\/[^/]+$/.test(o)) throw new UsageError(`--allow-origin takes scheme://host[:port] without a path (got '${o}')`);
+    }
+
+    // The boundary is drawn by the model: an application without browser flags has no
+    // browser profile, and a BFF for it has nothing it may serve.
+    const model = requireModel(workspaceRoot(args, io), io);
+    const app = model.applications.find((a) => a.name === application);
+    if (!app) throw new CommandError(`application '${application}' is not in config/workload.json (applications: ${model.applications.map((a) => a.name).join(', ')})`);
+    if (!model.environments.includes(environment)) throw new CommandError(`environment '${environment}' is not in config/workload.json (environments: ${model.environments.join(', ')})`);
+    if (!app.profiles.includes('browser')) {
+      throw new CommandError(`application '${application}' has no browser-exposed flags, so there is nothing a browser may read; mark a flag "exposure": "browser" in flags/${application}.json first`);
+    }
+
+    const tokenFile = stringOption(args, 'token-file');
+    const token = tokenFile ? tokenReader(path.resolve(io.cwd, tokenFile)) : undefined;
+    const gateway = new BffGateway({
+      agentUrl,
+      application,
+      environment,
+      ...(token ? { token } : {}),
+      pollIntervalMs: pollSeconds * 1000,
+      allowedOrigins: origins,
+      demoPage: true,
+      log: (line) => io.stderr.write(`${line}\n`),
+    });
+    try {
+      await gateway.start();
+    } catch (e) {
+      if (e instanceof BffStartError) throw new CommandError(e.message);
+      throw e;
+    }
+    const server = http.createServer((req, res) => {
+      if (req.url === '/' || req.url?.startsWith('/?')) req.url = `${gateway.basePath}/demo`;
+      if (!gateway.handleRequest(req, res)) res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+    });
+    gateway.attach(server);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => resolve());
+      });
+    } catch (e) {
+      await gateway.close();
+      if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new CommandError(`port ${port} on ${host} is in use; pass another --port`);
+      throw e;
+    }
+    const a = server.address() as AddressInfo;
+    const url = `http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`;
+    io.stdout.write(`dynconf bff: ${application} (${environment}) browser flags on ${url}${gateway.basePath} (WebSocket ${gateway.basePath}/ws, demo ${url}/)\n`);
+    await untilAborted(io.signal);
+    await gateway.close();
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+    io.stdout.write('dynconf bff: stopped\n');
+    return EXIT_OK;
+  },
+};
+
+function tokenReader(file: string): () => string | undefined {
+  // Fail at startup, not on the first poll, when the file is missing.
+  if (!fs.existsSync(file)) throw new CommandError(`--token-file ${file} does not exist`);
+  return () => fs.readFileSync(file, 'utf8').trim() || undefined;
+}
