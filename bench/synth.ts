@@ -1,0 +1,130 @@
+/**
+ * CDK synthesis, measured the way people run it: the aws-cdk CLI (`cdk synth`) running the
+ * app through tsx, in a fresh process each time.
+ * - the sample (bin/app.ts: 5 stages, 7 stacks, cdk-nag, CFN Guard) against the smallest
+ *   real CDK app (bench/one-bucket-app.ts), alternating, in the same run;
+ * - bin/app.ts on generated workloads of 50, 100 and 200 applications, to show how synth
+ *   time grows.
+ *   node --import tsx bench/synth.ts     # prints the table
+ */
+import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
+import * as cxapi from 'aws-cdk-lib/cx-api';
+import { measureTemplates } from '../lib/appconfig';
+import { generateWorkload } from '../test/support/generated-workload';
+import { rmrf, tempDir } from '../test/support/workspace';
+import { renderTable } from './run';
+import type { BenchResult } from './types';
+
+const ROOT = path.resolve(__dirname, '..');
+const CDK_CLI = require.resolve('aws-cdk/bin/cdk');
+const APP = 'node --import tsx bin/app.ts';
+const BASELINE_APP = 'node --import tsx bench/one-bucket-app.ts';
+
+const median = (xs: readonly number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+};
+const round = (x: number, digits = 2): number => Number(x.toFixed(digits));
+
+/** One `cdk synth` in a fresh process; seconds of wall time. */
+function cdkSynth(app: string, outdir: string, context: Record<string, string> = {}): number {
+  const args = [CDK_CLI, 'synth', '--quiet', '--no-notices', '--app', app, '--output', outdir, ...Object.entries(context).flatMap(([k, v]) => ['--context', `${k}=${v}`])];
+  const start = process.hrtime.bigint();
+  // Telemetry off: the machine is offline, and a timed-out upload is not synth time.
+  const r = spawnSync(process.execPath, args, { cwd: ROOT, encoding: 'utf8', env: { ...process.env, CDK_DISABLE_CLI_TELEMETRY: 'true' } });
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  if (r.status !== 0) throw new Error(`cdk synth --app "${app}" failed (${r.status}):\n${r.stderr}`);
+  return seconds;
+}
+
+function sampleAgainstBaseline(repetitions: number): BenchResult {
+  const out = tempDir('dynconf-bench-');
+  const sample: number[] = [];
+  const baseline: number[] = [];
+  try {
+    // One warm-up each fills tsx's transform cache, as any second run on a laptop would.
+    cdkSynth(APP, path.join(out, 'a'));
+    cdkSynth(BASELINE_APP, path.join(out, 'b'));
+    for (let i = 0; i < repetitions; i++) {
+      sample.push(cdkSynth(APP, path.join(out, 'a')));
+      baseline.push(cdkSynth(BASELINE_APP, path.join(out, 'b')));
+    }
+  } finally {
+    rmrf(out);
+  }
+  const measured = median(sample);
+  const base = median(baseline);
+  return {
+    name: 'cdk synth: the sample (5 stages, 7 stacks) vs a one-bucket app',
+    measured: round(measured),
+    baseline: round(base),
+    ratio: round(measured / base),
+    unit: 's',
+    target: 'ratio <= 2',
+    notes: `median of ${repetitions}, alternating; both run aws-cdk-lib's template validation, the sample also cdk-nag and CFN Guard`,
+  };
+}
+
+interface ScalePoint {
+  readonly applications: number;
+  readonly seconds: number;
+  readonly stacks: number;
+  readonly resources: number;
+}
+
+/**
+ * Synth each size `repetitions` times, interleaved (50, 100, 200, 50, ...), so that load
+ * from other processes drifting during the run weighs on every size alike.
+ */
+function synthAtScale(sizes: readonly number[], repetitions: number): ScalePoint[] {
+  const workspaces = sizes.map((n) => generateWorkload(n));
+  const outs = sizes.map(() => tempDir('dynconf-bench-'));
+  try {
+    const times: number[][] = sizes.map(() => []);
+    for (let r = 0; r < repetitions; r++) {
+      sizes.forEach((_, i) => times[i]!.push(cdkSynth(APP, outs[i]!, { 'dynconf:root': workspaces[i]! })));
+    }
+    return sizes.map((applications, i) => {
+      const measures = measureTemplates(new cxapi.CloudAssembly(outs[i]!));
+      return { applications, seconds: median(times[i]!), stacks: measures.length, resources: measures.reduce((n, m) => n + m.resources, 0) };
+    });
+  } finally {
+    for (const d of [...outs, ...workspaces]) rmrf(d);
+  }
+}
+
+export async function run(): Promise<BenchResult[]> {
+  const results: BenchResult[] = [sampleAgainstBaseline(7)];
+  const points = synthAtScale([50, 100, 200], 5);
+  for (const p of points) {
+    results.push({
+      name: `cdk synth: ${p.applications} generated applications`,
+      measured: round(p.seconds),
+      unit: 's',
+      notes: `median of 5; ${p.stacks} stacks, ${p.resources} resources, 5 environments`,
+    });
+  }
+  const [p50, p100, p200] = points as [ScalePoint, ScalePoint, ScalePoint];
+  const perApp = (a: ScalePoint, b: ScalePoint) => ((b.seconds - a.seconds) * 1000) / (b.applications - a.applications);
+  const early = perApp(p50, p100);
+  const late = perApp(p100, p200);
+  results.push({
+    name: 'cdk synth: marginal time per application, 100->200 vs 50->100',
+    measured: round(late, 1),
+    baseline: round(early, 1),
+    ratio: round(late / early),
+    unit: 'ms/app',
+    target: 'ratio <= 1.5 (linear growth)',
+    notes: 'a ratio near 1 means each application costs the same however many there are',
+  });
+  return results;
+}
+
+if (require.main === module) {
+  run().then((results) => console.log(renderTable(results))).catch((e: unknown) => {
+    console.error(e);
+    process.exitCode = 1;
+  });
+}
