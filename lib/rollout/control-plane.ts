@@ -18,23 +18,11 @@ import {
 } from '@aws-sdk/client-appconfig';
 import { systemClock, type Clock } from './clock';
 import { AppConfigError, describeAwsError } from './errors';
-import { RetryGaveUp, withRetry, type RetryOptions } from './retry';
+import { RetryGaveUp, withRetry, type AwsCallOptions } from './retry';
 
-export interface ControlPlaneProps {
+export interface ControlPlaneProps extends AwsCallOptions {
   /** A client for `region`; the caller owns it (and destroys it). */
   readonly client: AppConfigClient;
-  readonly account: string;
-  readonly region: string;
-  /** @default systemClock */
-  readonly clock?: Clock;
-  /** @default RetryOptions defaults: 5 attempts, 1 s doubling to 20 s */
-  readonly retry?: RetryOptions;
-  /** Aborts calls in flight and retry sleeps. @default - never aborted */
-  readonly signal?: AbortSignal;
-  /** No retry sleeps past this instant (ms since the epoch). @default - no limit */
-  readonly deadline?: number;
-  /** Told about each retry, for logs. @default - silent */
-  readonly onRetry?: (message: string) => void;
 }
 
 /** The IDs behind one profile of one application in one environment. */

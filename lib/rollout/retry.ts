@@ -76,3 +76,19 @@ export class RetryGaveUp extends Error {
     this.name = 'RetryGaveUp';
   }
 }
+
+/** What every AWS-facing part of lib/rollout takes besides its client. */
+export interface AwsCallOptions {
+  readonly account: string;
+  readonly region: string;
+  /** @default systemClock */
+  readonly clock?: Clock;
+  /** @default RetryOptions defaults: 5 attempts, 1 s doubling to 20 s */
+  readonly retry?: RetryOptions;
+  /** Aborts calls in flight and retry sleeps. @default - never aborted */
+  readonly signal?: AbortSignal;
+  /** No retry sleeps past this instant (ms since the epoch). @default - no limit */
+  readonly deadline?: number;
+  /** Told about each retry, for logs. @default - silent */
+  readonly onRetry?: (message: string) => void;
+}

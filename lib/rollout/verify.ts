@@ -16,29 +16,16 @@
  */
 import { GetLatestConfigurationCommand, StartConfigurationSessionCommand, type AppConfigDataClient } from '@aws-sdk/client-appconfigdata';
 import type { ValidateFunction } from 'ajv';
-import { diffLeaves, type ApplicationModel, type Model } from '../model';
-import { draft04 } from '../model';
-import { systemClock, type Clock } from './clock';
+import { diffLeaves, draft04, type ApplicationModel, type Model } from '../model';
+import { systemClock } from './clock';
 import { differences, type Difference } from './drift';
 import { AppConfigError, describeAwsError } from './errors';
-import { RetryGaveUp, withRetry, type RetryOptions } from './retry';
+import { RetryGaveUp, withRetry, type AwsCallOptions } from './retry';
 import { fingerprint, sameBytes, type RolloutItem, type RolloutTarget } from './targets';
 
-export interface DataPlaneProps {
+export interface DataPlaneProps extends AwsCallOptions {
   /** A client for `region`; the caller owns it (and destroys it). */
   readonly client: AppConfigDataClient;
-  readonly account: string;
-  readonly region: string;
-  /** @default systemClock */
-  readonly clock?: Clock;
-  /** @default RetryOptions defaults: 5 attempts, 1 s doubling to 20 s */
-  readonly retry?: RetryOptions;
-  /** Aborts calls in flight and retry sleeps. @default - never aborted */
-  readonly signal?: AbortSignal;
-  /** No retry sleeps past this instant (ms since the epoch). @default - no limit */
-  readonly deadline?: number;
-  /** Told about each retry, for logs. @default - silent */
-  readonly onRetry?: (message: string) => void;
 }
 
 /** What GetLatestConfiguration returned for one profile. */

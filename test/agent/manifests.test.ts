@@ -74,7 +74,7 @@ describe('dynconf manifests', () => {
     expect(fs.existsSync(path.join(dir, 'dist/k8s'))).toBe(false);
   });
 
-  test('a cluster whose chart fails leaves the previous output untouched and no temporary folder', async () => {
+  test('a cluster that cannot be rendered leaves the previous output untouched and no temporary folder', async () => {
     expect((await run(['manifests', '--root', dir], dir)).code).toBe(0);
     const before = fs.readFileSync(path.join(dir, 'dist/k8s', manifestFileName(PROD)), 'utf8');
     const file = path.join(dir, 'config/workload.json');
@@ -84,7 +84,8 @@ describe('dynconf manifests', () => {
     fs.writeFileSync(file, JSON.stringify(workload, null, 2));
     const r = await run(['manifests', '--root', dir], dir);
     expect(r.code).toBe(1);
-    expect(r.err).toMatch(/^dynconf manifests: clusters\.g360-prod-core-01\.agent\.namespace: 'appconfig-agent' is also listed/);
+    // validate catches the overlap (with its location) before any chart is rendered.
+    expect(r.out).toMatch(/config\/workload\.json:\d+:\d+ error clusters\.g360-prod-core-01\.namespaces: namespace 'appconfig-agent' is the agent's own namespace/);
     expect(fs.readFileSync(path.join(dir, 'dist/k8s', manifestFileName(PROD)), 'utf8')).toBe(before);
     expect(fs.readFileSync(path.join(dir, 'dist/k8s', manifestFileName(LOWER)), 'utf8')).toContain('value: info');
     expect(fs.readdirSync(path.join(dir, 'dist'))).toEqual(['k8s']);

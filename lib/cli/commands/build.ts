@@ -1,7 +1,7 @@
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Model } from '../../model';
 import { stringOption, EXIT_OK, type Command } from '../command';
+import { replaceDirectory } from '../output';
 import { requireModel, ROOT_OPTION, workspaceRoot } from '../workspace';
 
 export const DEFAULT_BUILD_DIR = 'dist/appconfig';
@@ -25,27 +25,7 @@ the output folder is replaced as a whole: a reader never sees half of a build.`,
   },
 };
 
-/** Write every document into a sibling temporary folder, then swap it in with renames. */
+/** Every document at <env>/<app>/<profile>.json, swapped in whole. */
 export function writeBuild(model: Model, out: string): void {
-  fs.mkdirSync(path.dirname(out), { recursive: true });
-  const staging = fs.mkdtempSync(`${out}.tmp-`);
-  // mkdtemp creates 0700; the output is read by other tools and users like any build folder.
-  fs.chmodSync(staging, 0o755);
-  try {
-    for (const doc of model.documents) {
-      const file = path.join(staging, doc.environment, doc.application, `${doc.profile}.json`);
-      fs.mkdirSync(path.dirname(file), { recursive: true });
-      fs.writeFileSync(file, doc.content);
-    }
-    let previous: string | undefined;
-    if (fs.existsSync(out)) {
-      previous = `${staging}.old`;
-      fs.renameSync(out, previous);
-    }
-    fs.renameSync(staging, out);
-    if (previous) fs.rmSync(previous, { recursive: true, force: true });
-  } catch (e) {
-    fs.rmSync(staging, { recursive: true, force: true });
-    throw e;
-  }
+  replaceDirectory(out, new Map(model.documents.map((d) => [path.join(d.environment, d.application, `${d.profile}.json`), d.content])));
 }

@@ -1,7 +1,7 @@
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { renderAllManifests } from '../../agent';
 import { CommandError, stringOption, EXIT_OK, type Command } from '../command';
+import { replaceDirectory } from '../output';
 import { requireModel, ROOT_OPTION, workspaceRoot } from '../workspace';
 
 export const DEFAULT_MANIFESTS_DIR = 'dist/k8s';
@@ -33,24 +33,3 @@ the output folder is replaced as a whole: a reader never sees half of the cluste
     return EXIT_OK;
   },
 };
-
-/** Write the files into a sibling temporary folder, then swap it in with renames. */
-export function replaceDirectory(out: string, files: ReadonlyMap<string, string>): void {
-  fs.mkdirSync(path.dirname(out), { recursive: true });
-  const staging = fs.mkdtempSync(`${out}.tmp-`);
-  try {
-    // mkdtemp makes the folder private; GitOps tools and CI artifacts read it as any other.
-    fs.chmodSync(staging, 0o755);
-    for (const [name, content] of files) fs.writeFileSync(path.join(staging, name), content);
-    let previous: string | undefined;
-    if (fs.existsSync(out)) {
-      previous = `${staging}.old`;
-      fs.renameSync(out, previous);
-    }
-    fs.renameSync(staging, out);
-    if (previous) fs.rmSync(previous, { recursive: true, force: true });
-  } catch (e) {
-    fs.rmSync(staging, { recursive: true, force: true });
-    throw e;
-  }
-}

@@ -24,10 +24,10 @@ import { choiceOption, CommandError, EXIT_FAILURE, EXIT_OK, numberOption, requir
 import { requireModel, ROOT_OPTION, workspaceRoot } from '../workspace';
 
 /** What the AWS-facing verbs need from outside; tests pass a fake clock and a mocked client. */
-export interface AwsDeps {
+export interface AwsDeps<Client = AppConfigClient> {
   readonly clock: Clock;
   /** A client for one region; the command destroys it when done. */
-  readonly client: (region: string) => AppConfigClient;
+  readonly client: (region: string) => Client;
   /** @default RetryOptions defaults */
   readonly retry?: RetryOptions;
 }

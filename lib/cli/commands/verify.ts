@@ -1,17 +1,11 @@
 import { AppConfigDataClient } from '@aws-sdk/client-appconfigdata';
-import { AppConfigError, DataPlane, itemKey, systemClock, verifyTarget, type Clock, type RetryOptions, type VerifyItem, type VerifyReport } from '../../rollout';
+import { AppConfigError, DataPlane, itemKey, systemClock, verifyTarget, type VerifyItem, type VerifyReport } from '../../rollout';
 import { choiceOption, CommandError, EXIT_FAILURE, EXIT_OK, numberOption, type Command } from '../command';
 import { requireModel, workspaceRoot } from '../workspace';
-import { DEFAULT_CALL_TIMEOUT_MINUTES, SELECTION_OPTIONS, selectTarget } from './rollout';
+import { DEFAULT_CALL_TIMEOUT_MINUTES, SELECTION_OPTIONS, selectTarget, type AwsDeps } from './rollout';
 
-/** What `verify` needs from outside; tests pass a fake clock and a mocked client. */
-export interface DataPlaneDeps {
-  readonly clock: Clock;
-  /** A data-plane client for one region; the command destroys it when done. */
-  readonly client: (region: string) => AppConfigDataClient;
-  /** @default RetryOptions defaults */
-  readonly retry?: RetryOptions;
-}
+/** What `verify` needs from outside: a data-plane client instead of a control-plane one. */
+export type DataPlaneDeps = AwsDeps<AppConfigDataClient>;
 
 export const DEFAULT_DATA_PLANE_DEPS: DataPlaneDeps = {
   clock: systemClock,
