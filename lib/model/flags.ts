@@ -114,8 +114,6 @@ function checkAttributeDefinitions(key: string, flag: FlagConfig, at: (...p: (st
   }
 }
 
-type Origin = 'default' | 'environment';
-
 function resolveValue(
   key: string,
   env: string,
@@ -143,8 +141,7 @@ function resolveValue(
     }
   }
   // The environment's entry wins; its "variants" or "enabled" replaces the default's mode.
-  const pathOf = (origin: Origin, ...p: (string | number)[]) => (origin === 'default' ? at('default', ...p) : at('environments', env, ...p));
-  if (own?.variants) return checkVariants(key, label, flag, own.variants, (...p) => pathOf('environment', 'variants', ...p), diags);
+  if (own?.variants) return checkVariants(key, label, flag, own.variants, (...p) => at('environments', env, 'variants', ...p), diags);
   if (own?.enabled === undefined && base?.variants) {
     if (own && Object.keys(own).length > 0) {
       diags.error(atKey('environments', env), 'flags/attributes-without-enabled', 'attribute values cannot be overlaid on a default with variants', {
@@ -153,36 +150,41 @@ function resolveValue(
       });
       return undefined;
     }
-    return checkVariants(key, label, flag, base.variants, (...p) => pathOf('default', 'variants', ...p), diags);
+    return checkVariants(key, label, flag, base.variants, (...p) => at('default', 'variants', ...p), diags);
   }
-  const merged: Record<string, { value: unknown; origin: Origin }> = {};
-  for (const [origin, v] of [['default', base], ['environment', own]] as const) {
+  // Overlay without intermediate objects or closures: this runs for every flag in every
+  // environment, and locations are looked up only when something is wrong.
+  const attributes: Record<string, unknown> = {};
+  let enabled: boolean | undefined;
+  for (const v of [base, own]) {
     if (!v) continue;
-    for (const [k, value] of Object.entries(v)) {
+    for (const k in v) {
       if (k === 'variants') continue;
-      merged[k] = { value, origin };
+      if (k === 'enabled') enabled = v.enabled;
+      else attributes[k] = v[k];
     }
   }
-  const enabled = merged.enabled;
-  if (!enabled) {
+  if (enabled === undefined) {
     diags.error(own ? atKey('environments', env) : atKey('default'), 'flags/unresolved', `flag has no "enabled" in environment '${env}'`, { field, fix: 'add "enabled": true or false to default or to the environment' });
     return undefined;
   }
-  const attributes: Record<string, unknown> = {};
   const declared = flag.attributes ?? {};
   let ok = true;
-  for (const [name, { value, origin }] of Object.entries(merged)) {
-    if (name === 'enabled') continue;
-    ok = checkAttributeValue(key, label, name, value, declared, () => pathOf(origin, name), diags) && ok;
-    attributes[name] = value;
+  for (const name in attributes) {
+    const problem = attributeProblem(name, attributes[name], declared);
+    if (problem) {
+      const where = own && name in own ? at('environments', env, name) : at('default', name);
+      diags.error(where, problem.rule, problem.message, { field, fix: problem.fix });
+      ok = false;
+    }
   }
-  for (const [name, attr] of Object.entries(declared)) {
-    if (attr.constraints.required && !(name in attributes)) {
+  for (const name in declared) {
+    if (declared[name]!.constraints.required && !(name in attributes)) {
       diags.error(own ? atKey('environments', env) : atKey('default'), 'flags/missing-required-attribute', `required attribute '${name}' has no value`, { field, fix: `add "${name}" to default or to the environment` });
       ok = false;
     }
   }
-  return ok ? { mode: 'simple', enabled: enabled.value as boolean, attributes } : undefined;
+  return ok ? { mode: 'simple', enabled, attributes } : undefined;
 }
 
 function checkVariants(
@@ -221,7 +223,11 @@ function checkVariants(
       }
     }
     for (const [name, value] of Object.entries(variant.attributeValues ?? {})) {
-      ok = checkAttributeValue(key, env, name, value, flag.attributes ?? {}, () => at(i, 'attributeValues', name), diags) && ok;
+      const problem = attributeProblem(name, value, flag.attributes ?? {});
+      if (problem) {
+        diags.error(at(i, 'attributeValues', name), problem.rule, problem.message, { field, fix: problem.fix });
+        ok = false;
+      }
     }
     for (const [name, attr] of Object.entries(flag.attributes ?? {})) {
       if (attr.constraints.required && !(name in (variant.attributeValues ?? {}))) {
@@ -233,32 +239,19 @@ function checkVariants(
   return ok ? { mode: 'variants', variants } : undefined;
 }
 
-function checkAttributeValue(
-  key: string,
-  env: string,
-  name: string,
-  value: unknown,
-  declared: Readonly<Record<string, AttributeConfig>>,
-  /** Lazy: finding a position costs a tree walk, and valid values never need one. */
-  loc: () => Location,
-  diags: Diagnostics,
-): boolean {
-  const field = `${key} (${env})`;
+/** What is wrong with one attribute value, if anything; the caller knows where it is. */
+function attributeProblem(name: string, value: unknown, declared: Readonly<Record<string, AttributeConfig>>): { rule: string; message: string; fix: string } | undefined {
   const attr = declared[name];
   if (!attr) {
     const guess = didYouMean(name, Object.keys(declared));
-    diags.error(loc(), 'flags/undeclared-attribute', `attribute '${name}' is not declared in the flag's "attributes"`, {
-      field,
+    return {
+      rule: 'flags/undeclared-attribute',
+      message: `attribute '${name}' is not declared in the flag's "attributes"`,
       fix: guess ? `did you mean '${guess}'?` : `declare it under "attributes" with its constraints`,
-    });
-    return false;
+    };
   }
   const problem = constraintProblem(name, value, attr.constraints);
-  if (problem) {
-    diags.error(loc(), 'flags/constraint', problem, { field, fix: `change the value, or the constraints of '${name}'` });
-    return false;
-  }
-  return true;
+  return problem ? { rule: 'flags/constraint', message: problem, fix: `change the value, or the constraints of '${name}'` } : undefined;
 }
 
 /** Why a value breaks its constraints, phrased for a person; undefined when it fits. */
@@ -367,7 +360,8 @@ export function featureFlagsDocument(flags: readonly ResolvedFlag[], env: string
 export class FeatureFlagsWriter {
   private readonly definitions = new Map<string, string>();
   /** Environments that share the default share its ResolvedValue: serialize it once. */
-  private readonly values = new WeakMap<ResolvedValue, string>();
+  private readonly values = new Map<ResolvedValue, string>();
+  private fixedBytes: number[] | undefined;
   private readonly sorted: readonly ResolvedFlag[];
 
   constructor(flags: readonly ResolvedFlag[]) {
@@ -396,6 +390,37 @@ export class FeatureFlagsWriter {
     }
     return `{"flags":{${defs.join(',')}},"values":{${values.join(',')}},"version":"1"}`;
   }
+
+  /**
+   * Buffer.byteLength(content(env)), without building it: validate checks every
+   * document against AppConfig's size limit, and only build and deploy need the bytes.
+   * Native JSON.stringify gives the same length as the canonical form (only key order
+   * differs).
+   */
+  byteLength(env: string): number {
+    // Per flag, what does not depend on the environment: `"key":<definition>` in flags,
+    // `"key":` in values, and the two commas. Computed once per writer.
+    this.fixedBytes ??= this.sorted.map((flag) => 2 * (Buffer.byteLength(JSON.stringify(flag.key)) + 1) + Buffer.byteLength(JSON.stringify(flagDefinition(flag))) + 2);
+    let bytes = '{"flags":{},"values":{},"version":"1"}'.length;
+    let flags = 0;
+    for (let i = 0; i < this.sorted.length; i++) {
+      const value = this.sorted[i]!.values.get(env);
+      if (!value) continue;
+      bytes += this.fixedBytes[i]! + valueByteLength(value);
+      flags++;
+    }
+    // No comma after the last entry of either object.
+    return flags > 0 ? bytes - 2 : bytes;
+  }
+}
+
+/** Buffer.byteLength(JSON.stringify(flagValue(value))), without building the object for simple values. */
+function valueByteLength(value: ResolvedValue): number {
+  if (value.mode === 'variants') return Buffer.byteLength(JSON.stringify(flagValue(value)));
+  // {"enabled":true} or {"enabled":true,<the attributes' members>}
+  const enabled = value.enabled ? 4 : 5;
+  const attributes = Buffer.byteLength(JSON.stringify(value.attributes));
+  return attributes === 2 ? 12 + enabled : 12 + enabled + attributes - 1;
 }
 
 /** The subset of values a browser may see; used only to build the `browser` profile. */

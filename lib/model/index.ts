@@ -10,4 +10,4 @@ export { DiskTree, type SourceTree, type DirEntry, type EntryKind } from './sour
 export { constraintProblem, featureFlagsDocument, FeatureFlagsWriter, type FeatureFlagsDocument, type ResolvedFlag } from './flags';
 export { overlay } from './ops';
 export * from './diff';
-export { draft04 } from './schema-check';
+export { compileDraft04 } from './schema-check';

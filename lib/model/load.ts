@@ -74,14 +74,15 @@ export function loadWorkspace(tree: SourceTree, options: LoadOptions = {}): Load
     const flagsWriter = new FeatureFlagsWriter(flags);
     const browserWriter = new FeatureFlagsWriter(browserFlags);
     for (const env of environments) {
-      const contents: Record<ProfileName, string | undefined> = {
-        flags: flagsWriter.content(env),
-        ops: canonicalJson(ops.values.get(env)),
-        browser: browserFlags.length ? browserWriter.content(env) : undefined,
+      const opsValue = ops.values.get(env);
+      const writers: Record<ProfileName, { bytes: () => number; render: () => string }> = {
+        flags: { bytes: () => flagsWriter.byteLength(env), render: () => flagsWriter.content(env) },
+        ops: { bytes: () => Buffer.byteLength(JSON.stringify(opsValue)), render: () => canonicalJson(opsValue) },
+        browser: { bytes: () => browserWriter.byteLength(env), render: () => browserWriter.content(env) },
       };
       for (const profile of profiles) {
-        const content = contents[profile]!;
-        const bytes = Buffer.byteLength(content, 'utf8');
+        const writer = writers[profile];
+        const bytes = writer.bytes();
         if (bytes > MAX_DOCUMENT_BYTES) {
           const file = profile === 'ops' ? `${OPS_DIR}/${app}/default.json` : `${FLAGS_DIR}/${app}.json`;
           diags.error({ file, line: 1, column: 1 }, 'document/too-large', `the ${profile} document for ${env} is ${bytes} bytes; AppConfig hosts at most ${MAX_DOCUMENT_BYTES}`, {
@@ -89,13 +90,25 @@ export function loadWorkspace(tree: SourceTree, options: LoadOptions = {}): Load
             fix: 'remove stale flags or split the application',
           });
         }
-        documents.push({ environment: env, application: app, profile, contentType: 'application/json', content });
+        documents.push(lazyDocument({ environment: env, application: app, profile }, writer.render));
       }
     }
   }
   if (diags.hasErrors()) return { diagnostics: diags.all };
   const model: Model = { workload, pipeline: pipelineSteps(workload), environments, applications, documents };
   return { model, diagnostics: diags.all };
+}
+
+/**
+ * A document whose bytes are rendered on first read: validate needs only their size, and
+ * build, the CDK app and the local agent read them. `content` is an enumerable own
+ * property, so spreading or comparing a document sees it.
+ */
+function lazyDocument(meta: Pick<ConfigDocument, 'environment' | 'application' | 'profile'>, render: () => string): ConfigDocument {
+  let content: string | undefined;
+  const doc = { ...meta, contentType: 'application/json' as const };
+  Object.defineProperty(doc, 'content', { enumerable: true, get: () => (content ??= render()) });
+  return doc as ConfigDocument;
 }
 
 function readJson(tree: SourceTree, file: string, diags: Diagnostics): JsonFile | undefined {

@@ -5,7 +5,7 @@
  */
 import type { ValidateFunction } from 'ajv';
 import type { Diagnostics, Location } from './diagnostics';
-import { checkFormat, draft04, reportSchemaErrors } from './schema-check';
+import { checkFormat, compileDraft04, draft04, reportSchemaErrors } from './schema-check';
 import type { JsonFile } from './source';
 
 /** AppConfig's limit on a validator's content. */
@@ -32,7 +32,7 @@ export function compileOpsSchema(json: JsonFile, canonical: (v: unknown) => stri
   }
   let validate: ValidateFunction;
   try {
-    validate = ajv.compile(json.value as object);
+    validate = compileDraft04(json.value as object);
   } catch (e) {
     diags.error(json.locate([]), 'ops/schema-not-draft-04', `schema does not compile under draft-04: ${(e as Error).message}`, {
       fix: 'AppConfig validators speak draft-04: use "exclusiveMinimum": true with "minimum", "id" not "$id", and local $refs only',

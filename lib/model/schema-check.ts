@@ -30,10 +30,27 @@ export function formatValidator(name: FormatName): ValidateFunction {
   return v;
 }
 
-/** A fresh draft-04 Ajv: what AppConfig's JSON_SCHEMA validator accepts. */
+let sharedDraft04: AjvDraft04 | undefined;
+
+/**
+ * The draft-04 Ajv: what AppConfig's JSON_SCHEMA validator accepts. One instance, because
+ * building the meta-schema validator costs more than compiling a schema; schemas are not
+ * registered by id (two apps may use the same one), and callers drop them from its cache
+ * after compiling (see compileDraft04).
+ */
 export function draft04(): AjvDraft04 {
   // Formats are left unknown-tolerant: AppConfig's validator ignores formats it does not know.
-  return new AjvDraft04({ allErrors: true, strict: false, validateFormats: false, verbose: true });
+  return (sharedDraft04 ??= new AjvDraft04({ allErrors: true, strict: false, validateFormats: false, verbose: true, addUsedSchema: false }));
+}
+
+/** Compile a draft-04 schema without keeping it in the shared instance's cache. */
+export function compileDraft04(schema: object): ValidateFunction {
+  const ajv = draft04();
+  try {
+    return ajv.compile(schema);
+  } finally {
+    ajv.removeSchema(schema);
+  }
 }
 
 /** Validate a parsed file against a format schema; true when it conforms. */
@@ -101,11 +118,11 @@ export function reportSchemaErrors(errors: readonly ErrorObject[], locate: Locat
 }
 
 /**
- * Ajv reports every failing branch of a oneOf. Report only the branch that came closest
- * (fewest errors), which is the one the author meant, and drop the oneOf summary.
+ * Ajv reports every failing branch of a oneOf or anyOf. Report only the branch that came
+ * closest (fewest errors), which is the one the author meant, and drop the summary.
  */
 function pruneOneOf(errors: readonly ErrorObject[]): ErrorObject[] {
-  const oneOfs = errors.filter((e) => e.keyword === 'oneOf');
+  const oneOfs = errors.filter((e) => e.keyword === 'oneOf' || e.keyword === 'anyOf');
   if (oneOfs.length === 0) return [...errors];
   const drop = new Set<ErrorObject>();
   for (const o of oneOfs) {

@@ -200,7 +200,8 @@ function scanStructure(text: string, maxDepth: number): { tooDeepAt?: number; ke
   let i = 0;
   while (i < n) {
     structural.lastIndex = i;
-    if (!structural.exec(text)) break;
+    // test(), not exec(): no match array to allocate per structural character.
+    if (!structural.test(text)) break;
     i = structural.lastIndex - 1;
     const c = text.charCodeAt(i);
     if (c === 34 /* " */) {

@@ -16,7 +16,7 @@
  */
 import { GetLatestConfigurationCommand, StartConfigurationSessionCommand, type AppConfigDataClient } from '@aws-sdk/client-appconfigdata';
 import type { ValidateFunction } from 'ajv';
-import { diffLeaves, draft04, type ApplicationModel, type Model } from '../model';
+import { compileDraft04, diffLeaves, type ApplicationModel, type Model } from '../model';
 import { systemClock } from './clock';
 import { differences, type Difference } from './drift';
 import { AppConfigError, describeAwsError } from './errors';
@@ -240,7 +240,7 @@ function opsAcceptance(text: string, app: ApplicationModel, schemas: Map<string,
   }
   let validate = schemas.get(app.name);
   if (!validate) {
-    validate = draft04().compile(JSON.parse(app.opsSchema) as object);
+    validate = compileDraft04(JSON.parse(app.opsSchema) as object);
     schemas.set(app.name, validate);
   }
   if (validate(doc)) return [];

@@ -2,7 +2,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
-import { canonicalJson, findDocument, loadWorkspaceFromDisk, MAX_DOCUMENT_BYTES, overlay, parseRule, type Model } from '../../lib/model';
+import { canonicalJson, Diagnostics, featureFlagsDocument, FeatureFlagsWriter, findDocument, loadWorkspaceFromDisk, MAX_DOCUMENT_BYTES, overlay, parseRule, type FlagsFileConfig, type Model } from '../../lib/model';
+import { resolveFlags } from '../../lib/model/flags';
+import { parseJson } from '../../lib/model/source';
 import { copySample, materialize, MINIMAL, REPO_ROOT, rmrf, tempDir } from '../support/workspace';
 
 const TODAY = '2026-11-21';
@@ -169,6 +171,27 @@ describe('limits and dates', () => {
       expect(strict.model).toBeUndefined();
       // Before its date the same flag is fine.
       expect(loadWorkspaceFromDisk(dir, { today: '2019-12-31', strict: true }).diagnostics).toEqual([]);
+    } finally {
+      rmrf(dir);
+    }
+  });
+});
+
+describe('document sizes without rendering', () => {
+  test('FeatureFlagsWriter.byteLength equals the bytes content() renders, non-ASCII included', () => {
+    const dir = copySample();
+    try {
+      const file = path.join(dir, 'flags/groupsync-v3.json');
+      fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('"Colour scheme offered to users"', '"Farbschema für Nutzer – 日本語 ✓"'));
+      const json = parseJson('flags/groupsync-v3.json', fs.readFileSync(file), new Diagnostics())!;
+      const flags = resolveFlags(json, json.value as FlagsFileConfig, new Diagnostics(), { environments: ['beta', 'gamma', 'prod-01'], today: TODAY, strict: false });
+      for (const subset of [flags, flags.filter((f) => f.exposure === 'browser'), []]) {
+        const writer = new FeatureFlagsWriter(subset);
+        for (const env of ['beta', 'gamma', 'prod-01']) {
+          expect(writer.byteLength(env)).toBe(Buffer.byteLength(writer.content(env)));
+          expect(writer.content(env)).toBe(canonicalJson(featureFlagsDocument(subset, env)));
+        }
+      }
     } finally {
       rmrf(dir);
     }
