@@ -1,16 +1,19 @@
 /**
- * CDK entry (cdk.json "app"): one EnvironmentStage per environment of config/workload.json,
- * in pipeline order, with cdk-nag and CFN Guard checks. Offline: no context lookups, no
- * credentials; a workspace that does not validate stops synth with its diagnostics.
+ * CDK entry (cdk.json "app"): the pipeline stack of config/workload.json, whose stages and
+ * waves are one EnvironmentStage per environment (synthesized as `assembly-<environment>`),
+ * with cdk-nag and CFN Guard checks on every stack. Offline: no context lookups, no
+ * credentials, no Docker; a workspace that does not validate stops synth with its
+ * diagnostics.
  *
  *   npx cdk synth                             the repository's workspace
  *   npx cdk synth -c dynconf:root=<folder>    another workspace (same layout)
+ *   npx cdk deploy <workload>-dynconf-pipeline   once; the pipeline deploys everything else
  */
 import * as path from 'node:path';
 import * as cdk from 'aws-cdk-lib';
-import { addComplianceChecks, templateLimitViolations } from '../lib/appconfig';
+import { templateLimitViolations } from '../lib/appconfig';
 import { formatDiagnostic, loadWorkspaceFromDisk } from '../lib/model';
-import { buildEnvironmentStages } from '../lib/pipeline/environment-stage';
+import { buildDynconfApp } from '../lib/pipeline/app';
 
 const app = new cdk.App();
 const root = path.resolve((app.node.tryGetContext('dynconf:root') as string | undefined) ?? path.join(__dirname, '..'));
@@ -21,8 +24,7 @@ if (!model) {
   process.exit(1);
 }
 
-buildEnvironmentStages(app, model);
-addComplianceChecks(app);
+buildDynconfApp(app, model);
 const assembly = app.synth();
 
 const overLimits = templateLimitViolations(assembly);

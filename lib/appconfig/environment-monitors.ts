@@ -21,10 +21,19 @@ export interface EnvironmentMonitorsProps {
    * @default true
    */
   readonly createAlarms?: boolean;
+  /**
+   * Alarms created elsewhere that AppConfig also watches, after those of workload.json:
+   * e.g. the alarm of the synthetic canary the pipeline stage creates.
+   * @default - none
+   */
+  readonly additionalAlarms?: readonly cloudwatch.IAlarm[];
 }
 
+/** AppConfig's quota of monitors per environment. */
+export const MAX_MONITORS = 5;
+
 export class EnvironmentMonitors extends Construct {
-  /** Every alarm AppConfig watches, in workload.json order. */
+  /** Every alarm AppConfig watches: workload.json's in order, then the additional ones. */
   readonly alarms: readonly cloudwatch.IAlarm[];
   /** The alarms this construct created (none when createAlarms is false). */
   readonly createdAlarms: readonly cloudwatch.Alarm[];
@@ -36,7 +45,7 @@ export class EnvironmentMonitors extends Construct {
     super(scope, id);
     const createAlarms = props.createAlarms ?? true;
     const created: cloudwatch.Alarm[] = [];
-    this.alarms = props.monitors.map((m) => {
+    const configured = props.monitors.map((m): cloudwatch.IAlarm => {
       if ('alarmArn' in m) return cloudwatch.Alarm.fromAlarmArn(this, `Existing-${m.alarmArn.split(':').pop()}`, m.alarmArn);
       if (!createAlarms) return cloudwatch.Alarm.fromAlarmName(this, m.metricAlarm.name, m.metricAlarm.name);
       const alarm = metricAlarm(this, m.metricAlarm);
@@ -50,6 +59,14 @@ export class EnvironmentMonitors extends Construct {
       return alarm;
     });
     this.createdAlarms = created;
+    const additional = props.additionalAlarms ?? [];
+    if (configured.length + additional.length > MAX_MONITORS) {
+      throw new Error(
+        `environment ${props.environmentName}: ${configured.length} monitors in workload.json plus ${additional.length} added (the canary's alarm) make ` +
+          `${configured.length + additional.length}, and AppConfig allows ${MAX_MONITORS} per environment; remove one from environments.${props.environmentName}.monitors`,
+      );
+    }
+    this.alarms = [...configured, ...additional];
     if (this.alarms.length === 0) {
       this.monitors = [];
       return;

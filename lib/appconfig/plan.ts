@@ -10,7 +10,7 @@
  *   monitors, hosted versions and deployments.
  * Applications are split across parts in name order, next-fit, within PLANNING_BUDGET.
  */
-import { accountRegions, type ApplicationModel, type Model } from '../model';
+import { accountRegions, type ApplicationModel, type EnvironmentConfig, type Model } from '../model';
 import { BYTES_PER_RESOURCE, jsonStringBytes, partition, PLANNING_BUDGET, type StackCost } from './limits';
 import { environmentStackId, environmentStackName, sharedStackId, sharedStackName } from './names';
 
@@ -95,7 +95,7 @@ export function planAppConfig(model: Model, budget: StackCost = PLANNING_BUDGET)
     const metricAlarms = config.monitors.filter((m) => 'metricAlarm' in m).length;
     const parts = partition(apps, {
       costOf: (app) => environmentApplicationCost(model, env, app),
-      fixedCost: (part) => environmentFixedCost(config.monitors.length > 0, part === 1 ? metricAlarms : 0),
+      fixedCost: (part) => environmentFixedCost(monitorCount(config) > 0, part === 1 ? metricAlarms : 0),
       budget,
       describe: (app) => `application '${app.name}' (environment ${env})`,
     });
@@ -113,6 +113,11 @@ export function planAppConfig(model: Model, budget: StackCost = PLANNING_BUDGET)
     );
   }
   return { shared, environments };
+}
+
+/** Monitors of an environment: workload.json's, plus its canary's alarm (the stage creates the canary). */
+export function monitorCount(config: EnvironmentConfig): number {
+  return config.monitors.length + (config.canary ? 1 : 0);
 }
 
 /** Application, one profile per profile, one IDs parameter. */
@@ -133,7 +138,7 @@ export function environmentApplicationCost(model: Model, environment: string, ap
   const content = model.documents
     .filter((d) => d.environment === environment && d.application === app.name)
     .reduce((sum, d) => sum + jsonStringBytes(d.content), 0);
-  const monitors = model.workload.environments[environment]!.monitors.length;
+  const monitors = monitorCount(model.workload.environments[environment]!);
   return { resources, bytes: resources * BYTES_PER_RESOURCE + content + monitors * 300, parameters: 1 };
 }
 

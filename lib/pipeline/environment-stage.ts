@@ -1,15 +1,24 @@
 /**
- * Everything one environment deploys, as one CDK Stage: the unit bin/app.ts synthesizes
- * and the pipeline adds as a stage or to a wave. A Stage may not reference another
- * stage's stacks, and one stack may not sit in two stages, so:
+ * Everything one environment deploys, as one CDK Stage: the unit the pipeline adds as a
+ * stage or to a wave. A Stage may not reference another stage's stacks, and one stack may
+ * not sit in two stages, so:
  * - the shared AppConfig stack of an account and region belongs to the stage of the first
  *   environment (in pipeline order) that uses it, and publishes its IDs in SSM;
- * - every other environment's stacks read those IDs at deploy time, and depend on the
- *   shared stack only when both are in this stage.
+ * - every other environment's stacks read those IDs at deploy time: they depend on the
+ *   shared stack when both are in this stage, and the pipeline orders them after it when
+ *   its stage is in the same wave (PipelineStack), else the pipeline order does;
+ * - the agent of a cluster is created by the stage of the cluster's first environment,
+ *   and later environments (or same-wave ones, ordered the same way) grant its role,
+ *   imported by name, read access to their own configurations;
+ * - the rollout gate's role has a fixed name the pipeline stack computes on its own.
+ *
+ * Stacks of a stage, by construct id: `Canary` (when the environment has one),
+ * `AppConfigShared-*`, `AppConfig[-n]`, `Agent-<cluster>` (owned clusters), `ConfigReaders`.
  */
 import * as cdk from 'aws-cdk-lib';
 import type * as appconfig from 'aws-cdk-lib/aws-appconfig';
 import type { Construct } from 'constructs';
+import { AgentConfigAccess, agentGrantsFor, ClusterAgentStack, ownedClusters, type AgentGrant } from '../agent';
 import {
   AppConfigEnvironmentStack,
   AppConfigSharedStack,
@@ -21,6 +30,15 @@ import {
   type AppConfigPlan,
 } from '../appconfig';
 import type { Model } from '../model';
+import { EnvironmentCanaryStack } from './canary';
+import { RolloutGateRole } from './gate-role';
+import { acknowledgeConfigReadOverflow } from './nag';
+import { agentStackName, readersStackName } from './names';
+
+/** Id of the CfnOutput on each agent stack that carries the agent role's ARN. */
+export const AGENT_ROLE_OUTPUT = 'AgentRoleArn';
+/** Id of the CfnOutput on each shared AppConfig stack that a same-wave stage waits for. */
+export const STACK_ID_OUTPUT = 'StackId';
 
 export interface EnvironmentStageProps extends cdk.StageProps {
   readonly model: Model;
@@ -41,6 +59,15 @@ export class EnvironmentStage extends cdk.Stage {
   readonly appConfigStacks: readonly AppConfigEnvironmentStack[];
   /** The AppConfig Environment of every application in this environment, by application name. */
   readonly appConfigEnvironments: ReadonlyMap<string, appconfig.IEnvironment>;
+  /** The synthetic canary and its alarm, one of this environment's AppConfig monitors. */
+  readonly canaryStack?: EnvironmentCanaryStack;
+  /** The agent of each cluster this stage owns, by cluster key. */
+  readonly agentStacks: ReadonlyMap<string, ClusterAgentStack>;
+  /** Agents of earlier (or, with `sameStep`, parallel) stages that this stage grants. */
+  readonly agentGrants: readonly AgentGrant[];
+  /** The rollout gate's role and the agent grants: who else reads this environment's configurations. */
+  readonly readersStack: cdk.Stack;
+  readonly gateRole: RolloutGateRole;
 
   constructor(scope: Construct, id: string, props: EnvironmentStageProps) {
     const { model, environment, plan: givenPlan, ...stageProps } = props;
@@ -49,19 +76,33 @@ export class EnvironmentStage extends cdk.Stage {
       throw new Error(`EnvironmentStage ${id}: unknown environment '${environment}'; use one of ${Object.keys(model.workload.environments).join(', ')}`);
     }
     super(scope, id, { env: { account: config.account, region: config.region }, ...stageProps });
+    // Agents, readers and the canary's watchers read values of the AppConfig and canary
+    // stacks. Weak references (Fn::GetStackOutput) instead of exports: CloudFormation
+    // refuses to drop an export another stack imports, so removing an application from
+    // workload.json would otherwise fail its environment stack until a two-step migration.
+    cdk.CrossStackReferences.of(this).consume(cdk.ReferenceStrength.WEAK);
     this.environmentName = environment;
     const plan = givenPlan ?? planAppConfig(model);
 
     const shared = new Map<string, AppConfigSharedStack>();
     for (const p of sharedStacksOwnedBy(plan, environment)) {
-      shared.set(p.stackName, new AppConfigSharedStack(this, p.constructId, { model, plan: p }));
+      const stack = new AppConfigSharedStack(this, p.constructId, { model, plan: p });
+      // Another environment of the same wave may read this stack's IDs; the pipeline
+      // orders it after this output (see PipelineStack).
+      new cdk.CfnOutput(stack, STACK_ID_OUTPUT, { value: stack.stackId, description: 'Read by the pipeline to deploy same-wave readers of these IDs after this stack' });
+      shared.set(p.stackName, stack);
     }
     this.sharedStacks = [...shared.values()];
+
+    // Its alarm is a monitor of every AppConfig environment stack: they import its ARN, so
+    // CloudFormation creates the alarm before any deployment watches it.
+    this.canaryStack = config.canary ? new EnvironmentCanaryStack(this, 'Canary', { model, environment }) : undefined;
+    const additionalAlarms = this.canaryStack ? [this.canaryStack.alarm] : undefined;
 
     const stacks: AppConfigEnvironmentStack[] = [];
     const environments = new Map<string, appconfig.IEnvironment>();
     for (const p of environmentStacksOf(plan, environment)) {
-      const stack = new AppConfigEnvironmentStack(this, p.constructId, { model, plan: p });
+      const stack = new AppConfigEnvironmentStack(this, p.constructId, { model, plan: p, additionalAlarms });
       for (const s of sharedStacksRead(plan, p)) {
         // In this stage: deploy the IDs before reading them. In an earlier stage: the
         // pipeline order already guarantees it.
@@ -76,10 +117,28 @@ export class EnvironmentStage extends cdk.Stage {
     this.appConfigStacks = stacks;
     this.appConfigEnvironments = environments;
 
-    // Agent (lib/agent) goes here: the stacks for the clusters in `config.clusters` that
-    // serve this environment. Give them `this.appConfigEnvironments` (app -> IEnvironment)
-    // to call `environment.grantReadConfig(agentRole)` on, and make them depend on
-    // `this.appConfigStacks`.
+    const byApplication = { [environment]: Object.fromEntries(environments) };
+    const agents = new Map<string, ClusterAgentStack>();
+    for (const cluster of ownedClusters(model, environment)) {
+      const agent = new ClusterAgentStack(this, `Agent-${cluster}`, { model, cluster, stackName: agentStackName(model, cluster), environments: byApplication });
+      // A stage deployed in parallel with this one (same wave) that grants this agent role
+      // orders its grant after this stack through this output (see PipelineStack).
+      new cdk.CfnOutput(agent, AGENT_ROLE_OUTPUT, { value: agent.agentRole.roleArn, description: 'The agent role later stages grant read access to' });
+      acknowledgeConfigReadOverflow(agent.agentRole);
+      agents.set(cluster, agent);
+    }
+    this.agentStacks = agents;
+
+    this.readersStack = new cdk.Stack(this, 'ConfigReaders', {
+      stackName: readersStackName(model, environment),
+      env: { account: config.account, region: config.region },
+      description: `dynconf ${model.workload.workload}: who else reads the configurations of ${environment}: the pipeline's rollout gate, and agents created by earlier stages`,
+    });
+    this.gateRole = new RolloutGateRole(this.readersStack, 'RolloutGate', { model, environment, environments });
+    this.agentGrants = agentGrantsFor(model, environment);
+    for (const grant of this.agentGrants) {
+      new AgentConfigAccess(this.readersStack, `AgentAccess-${grant.cluster}`, { model, cluster: grant.cluster, environments: byApplication });
+    }
   }
 }
 

@@ -1,7 +1,7 @@
 /**
  * bin/app.ts as `cdk synth` runs it (a child process told where to write by CDK_OUTDIR):
- * the sample synthesizes every environment offline; a workspace that does not validate
- * stops synth with its located diagnostics.
+ * the sample synthesizes the pipeline and every environment's stage offline; a workspace
+ * that does not validate stops synth with its located diagnostics.
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -20,17 +20,20 @@ function synth(context: Record<string, string> = {}): { status: number | null; s
   return { status: result.status, stderr: result.stderr, outdir };
 }
 
-test('the sample synthesizes a stage per environment with its AppConfig stacks', () => {
+test('the sample synthesizes the pipeline stack, and a stage assembly per environment with its stacks', () => {
   const { status, stderr, outdir } = synth();
   try {
     expect([status, stderr]).toEqual([0, expect.any(String)]);
-    const manifest = JSON.parse(fs.readFileSync(path.join(outdir, 'manifest.json'), 'utf8')) as { artifacts: Record<string, { type: string }> };
-    const stages = Object.entries(manifest.artifacts).filter(([, a]) => a.type === 'cdk:cloud-assembly').map(([id]) => id);
+    type Manifest = { artifacts: Record<string, { type: string; properties?: { stackName?: string } }> };
+    const read = (dir: string) => JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as Manifest;
+    // The manifest leaves stackName out when it equals the artifact id.
+    const stacksOf = (m: Manifest) => Object.entries(m.artifacts).filter(([, a]) => a.type === 'aws:cloudformation:stack').map(([id, a]) => a.properties?.stackName ?? id);
+    const top = read(outdir);
+    // The pipeline, and the support stack CodePipeline needs for its artifacts in beta's and gamma's region.
+    expect(stacksOf(top).sort()).toEqual(['g360-dynconf-pipeline', 'g360-dynconf-pipeline-support-us-west-2']);
+    const stages = Object.entries(top.artifacts).filter(([, a]) => a.type === 'cdk:cloud-assembly').map(([id]) => id);
     expect(stages).toEqual(['assembly-beta', 'assembly-gamma', 'assembly-prod-01', 'assembly-prod-02', 'assembly-prod-03']);
-    const stackNames = stages.flatMap((stage) => {
-      const nested = JSON.parse(fs.readFileSync(path.join(outdir, stage, 'manifest.json'), 'utf8')) as { artifacts: Record<string, { type: string; properties?: { stackName?: string } }> };
-      return Object.values(nested.artifacts).filter((a) => a.type === 'aws:cloudformation:stack').map((a) => a.properties?.stackName);
-    });
+    const stackNames = stages.flatMap((stage) => stacksOf(read(path.join(outdir, stage))));
     expect(stackNames.sort()).toEqual([
       'g360-appconfig-beta',
       'g360-appconfig-gamma',
@@ -39,6 +42,14 @@ test('the sample synthesizes a stage per environment with its AppConfig stacks',
       'g360-appconfig-prod-03',
       'g360-appconfig-shared-222222222222-us-west-2',
       'g360-appconfig-shared-333333333333-us-east-1',
+      'g360-beta-config-readers',
+      'g360-gamma-canary',
+      'g360-gamma-config-readers',
+      'g360-lower-eks-cluster-02-agent',
+      'g360-prod-01-config-readers',
+      'g360-prod-02-config-readers',
+      'g360-prod-03-config-readers',
+      'g360-prod-core-01-agent',
     ]);
   } finally {
     rmrf(outdir);

@@ -42,7 +42,9 @@ describe('stacks and stages', () => {
     const deps = (env: string) => stageOf(sample, env).appConfigStacks[0]!.dependencies.map((s) => s.stackName);
     expect(deps('beta')).toEqual([sharedStackNames[0]]);
     expect(deps('prod-01')).toEqual([sharedStackNames[1]]);
-    for (const env of ['gamma', 'prod-02', 'prod-03']) expect(deps(env)).toEqual([]);
+    // gamma's also depends on its canary's stack, whose alarm it watches (lib/pipeline).
+    expect(deps('gamma')).toEqual(['g360-gamma-canary']);
+    for (const env of ['prod-02', 'prod-03']) expect(deps(env)).toEqual([]);
   });
 
   test('stacks deploy to the account and region of their environment', () => {

@@ -1,0 +1,155 @@
+/**
+ * The pipeline's post steps for one environment, run in CodeBuild in the pipeline
+ * account: the rollout gate (`dynconf rollout wait`) and, by tier, the data-plane checks
+ * (`dynconf verify`, with `--acceptance` in gamma). Each assumes the environment's
+ * RolloutGateRole: the build writes an AWS shared-config profile whose `role_arn` is that
+ * role and whose `credential_source = EcsContainer` is the CodeBuild role, and sets
+ * AWS_PROFILE, so the JS SDK's default chain in `dynconf` assumes the role, and assumes
+ * it again when the one-hour session of a chained role runs out during a long gate.
+ */
+import * as cdk from 'aws-cdk-lib';
+import * as codebuild from 'aws-cdk-lib/aws-codebuild';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as pipelines from 'aws-cdk-lib/pipelines';
+import type { Construct } from 'constructs';
+import type { Model, Tier } from '../model';
+import { GATE_PROFILE, gateRoleArn, gateStepRoleName } from './names';
+
+/** Where the step writes the profile: outside the checkout, so nothing could commit or upload it. */
+export const GATE_AWS_CONFIG_FILE = '/tmp/dynconf-aws-config';
+
+/**
+ * Minutes added to what AppConfig needs when workload.json sets no gateTimeoutMinutes:
+ * AppConfig starting each queued deployment, the gate's polling interval, retries.
+ */
+export const GATE_MARGIN_MINUTES = 15;
+
+/** Minutes a gate's CodeBuild needs besides the wait: pulling the image, `npm ci`. */
+export const GATE_BUILD_OVERHEAD_MINUTES = 20;
+
+/**
+ * The build image of every dynconf step: Debian with Node 20, the Node this repository
+ * is developed and tested on, and Debian's `chromium` package for the browser tests
+ * (CodeBuild's Ubuntu images only offer Chromium as a snap, which cannot run in a build
+ * container). Pulled from ECR Public, which needs no credentials and has no Docker Hub
+ * pull limit.
+ */
+export const BUILD_IMAGE = codebuild.LinuxBuildImage.fromDockerRegistry('public.ecr.aws/docker/library/node:20-bookworm');
+
+/**
+ * Minutes AppConfig may take in the worst case to finish a change in one environment:
+ * it runs one deployment at a time per environment, so a change to every profile of the
+ * application with the most profiles queues that many deployments, each lasting the
+ * strategy's duration plus its final bake. Counted from the gate's start, which comes
+ * after CloudFormation has started the deployments.
+ */
+export function requiredGateMinutes(model: Model, environment: string): number {
+  const config = model.workload.environments[environment];
+  if (!config) throw new Error(`unknown environment '${environment}': config/workload.json defines ${model.environments.join(', ')}`);
+  const strategy = model.workload.strategies[config.strategy]!;
+  const queue = Math.max(1, ...model.applications.map((a) => a.profiles.length));
+  return queue * (strategy.deploymentDurationMinutes + strategy.finalBakeTimeMinutes);
+}
+
+/**
+ * The gate's `--timeout` for an environment: pipeline.gateTimeoutMinutes when set, which
+ * must cover the worst case (a shorter gate would fail a good change still baking and
+ * stop the pipeline), else the worst case plus GATE_MARGIN_MINUTES.
+ */
+export function gateTimeoutMinutes(model: Model, environment: string): number {
+  const required = requiredGateMinutes(model, environment);
+  const configured = model.workload.pipeline.gateTimeoutMinutes;
+  if (configured === undefined) return required + GATE_MARGIN_MINUTES;
+  if (configured < required) {
+    const e = model.workload.environments[environment]!;
+    const queue = Math.max(1, ...model.applications.map((a) => a.profiles.length));
+    throw new Error(
+      `config/workload.json pipeline.gateTimeoutMinutes: ${configured} minutes is shorter than a change to ${environment} can take ` +
+        `(${queue} queued deployments x strategy '${e.strategy}' duration + final bake = ${required} minutes); ` +
+        `set it to at least ${required}, or remove it to let the pipeline compute each gate's limit`,
+    );
+  }
+  return configured;
+}
+
+/** The shared-config profile that makes the SDK assume the environment's gate role. */
+export function gateAwsConfig(model: Model, environment: string): string {
+  return [`[profile ${GATE_PROFILE}]`, `role_arn = ${gateRoleArn(model, environment)}`, 'credential_source = EcsContainer', `role_session_name = dynconf-${environment}`, ''].join('\n');
+}
+
+/** The shell command that writes gateAwsConfig() to GATE_AWS_CONFIG_FILE. */
+export function writeGateAwsConfigCommand(model: Model, environment: string): string {
+  const lines = gateAwsConfig(model, environment).split('\n').slice(0, -1);
+  for (const line of lines) {
+    // Names and ARNs come from schema-checked keys; a quote would break the command.
+    if (line.includes("'")) throw new Error(`gate profile line ${JSON.stringify(line)} contains a single quote`);
+  }
+  return `printf '%s\\n' ${lines.map((l) => `'${l}'`).join(' ')} > "$AWS_CONFIG_FILE"`;
+}
+
+/** What the data-plane check after an environment's gate runs, by tier (none in prod). */
+export function verifyCommandOf(tier: Tier, environment: string): string | undefined {
+  if (tier === 'beta') return `npx dynconf verify --env ${environment}`;
+  if (tier === 'gamma') return `npx dynconf verify --env ${environment} --acceptance`;
+  return undefined;
+}
+
+export interface EnvironmentChecksProps {
+  readonly model: Model;
+  readonly environment: string;
+  /** The pipeline's source: the steps run `dynconf` from the same commit the pipeline deploys. */
+  readonly source: pipelines.IFileSetProducer;
+}
+
+/**
+ * The gate and verify steps of one environment, and their CodeBuild role (fixed name,
+ * trusted by the environment's RolloutGateRole, allowed to assume nothing else).
+ */
+export class EnvironmentChecks {
+  readonly role: iam.Role;
+  readonly gate: pipelines.CodeBuildStep;
+  readonly verify?: pipelines.CodeBuildStep;
+  readonly timeoutMinutes: number;
+
+  constructor(scope: Construct, props: EnvironmentChecksProps) {
+    const { model, environment } = props;
+    const config = model.workload.environments[environment];
+    if (!config) throw new Error(`unknown environment '${environment}': config/workload.json defines ${model.environments.join(', ')}`);
+    this.timeoutMinutes = gateTimeoutMinutes(model, environment);
+
+    this.role = new iam.Role(scope, `GateStepRole-${environment}`, {
+      roleName: gateStepRoleName(model, environment),
+      description: `CodeBuild role of the dynconf rollout gate and verify steps of ${environment}; may only assume ${gateRoleArn(model, environment)}`,
+      assumedBy: new iam.ServicePrincipal('codebuild.amazonaws.com'),
+    });
+    this.role.addToPolicy(new iam.PolicyStatement({ actions: ['sts:AssumeRole'], resources: [gateRoleArn(model, environment)] }));
+
+    const common = {
+      input: props.source,
+      role: this.role,
+      buildEnvironment: { buildImage: BUILD_IMAGE, computeType: codebuild.ComputeType.SMALL },
+      env: { CI: 'true', AWS_CONFIG_FILE: GATE_AWS_CONFIG_FILE, AWS_PROFILE: GATE_PROFILE },
+      installCommands: ['npm ci --no-audit --no-fund'],
+    };
+    this.gate = new pipelines.CodeBuildStep(`RolloutGate-${environment}`, {
+      ...common,
+      timeout: cdk.Duration.minutes(this.timeoutMinutes + GATE_BUILD_OVERHEAD_MINUTES),
+      commands: [writeGateAwsConfigCommand(model, environment), `npx dynconf rollout wait --env ${environment} --timeout ${this.timeoutMinutes}`],
+    });
+    const verify = verifyCommandOf(config.tier, environment);
+    if (verify) {
+      this.verify = new pipelines.CodeBuildStep(`Verify-${environment}`, {
+        ...common,
+        timeout: cdk.Duration.minutes(GATE_BUILD_OVERHEAD_MINUTES + 10),
+        commands: [writeGateAwsConfigCommand(model, environment), verify],
+      });
+      // While a rollout is in progress, the data plane serves either version.
+      this.verify.addStepDependency(this.gate);
+    }
+  }
+
+  /** The post steps, in the order they run. */
+  get steps(): pipelines.Step[] {
+    return this.verify ? [this.gate, this.verify] : [this.gate];
+  }
+}

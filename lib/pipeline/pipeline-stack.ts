@@ -1,0 +1,217 @@
+/**
+ * The pipeline stack: CDK Pipelines on CodePipeline (V2, cross-account keys,
+ * self-mutating), built from workload.json `pipeline`. Source through CodeConnections;
+ * a synth step that runs the README's checks and `cdk synth`; then one EnvironmentStage
+ * per environment: `pipeline.stages` one after another, then each wave with its
+ * environments in parallel. After every environment, its rollout gate; after beta and
+ * gamma, the data-plane checks; before a wave that asks for it, a manual approval.
+ */
+import * as fs from 'node:fs';
+import * as cdk from 'aws-cdk-lib';
+import * as codebuild from 'aws-cdk-lib/aws-codebuild';
+import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as pipelines from 'aws-cdk-lib/pipelines';
+import type { Construct } from 'constructs';
+import { planAppConfig, sharedStacksRead, type AppConfigPlan } from '../appconfig';
+import type { Model, PipelineStep } from '../model';
+import { AGENT_ROLE_OUTPUT, buildEnvironmentStages, STACK_ID_OUTPUT, type EnvironmentStage } from './environment-stage';
+import { BUILD_IMAGE, EnvironmentChecks } from './gate-steps';
+import { pipelineName, pipelineStackName, testReportGroupArn, testReportGroupName } from './names';
+import { BuildLogs, expireArtifacts, restrictKmsGrantsToAwsServices } from './hardening';
+import { acknowledgeArtifactBucket, acknowledgeBuildImage, acknowledgePipelineGrants } from './nag';
+
+/**
+ * The synth step's commands. `.ci/run` is the repository's CI from nothing: it installs
+ * Debian's chromium when missing (the browser tests need it), runs `npm ci` once, then the
+ * README's test command (`npm test`: typecheck, lint, validate, jest). Calling it, rather
+ * than repeating its lines here, keeps the pipeline and any other CI on one definition.
+ */
+export const SYNTH_COMMANDS = ['bash .ci/run', 'npm run secretlint', 'npx cdk synth'] as const;
+
+/** Where jest-junit writes (jest.config.js), relative to the checkout. */
+export const JUNIT_REPORT = { directory: 'reports', file: 'junit.xml' } as const;
+
+/**
+ * The CDK CLI the self-mutation step installs: the one this checkout pins. The npm
+ * `latest` tag of aws-cdk (3.0.0) is older than 2.1148 and fails on the cloud assembly
+ * this aws-cdk-lib writes (TOOLCHAIN.md).
+ */
+export function pinnedCdkCliVersion(): string {
+  return (JSON.parse(fs.readFileSync(require.resolve('aws-cdk/package.json'), 'utf8')) as { version: string }).version;
+}
+
+export interface PipelineStackProps extends cdk.StackProps {
+  readonly model: Model;
+  /**
+   * How the AppConfig stacks are split; computed once and shared by every stage.
+   * @default planAppConfig(model)
+   */
+  readonly plan?: AppConfigPlan;
+  /**
+   * Where the EnvironmentStages are created; their cloud assemblies are named after the
+   * path (`assembly-<environment>` under an App).
+   * @default - the scope of this stack
+   */
+  readonly stageScope?: Construct;
+}
+
+export class PipelineStack extends cdk.Stack {
+  readonly pipeline: pipelines.CodePipeline;
+  readonly source: pipelines.CodePipelineSource;
+  readonly synthStep: pipelines.CodeBuildStep;
+  /** The synth step's CodeBuild role, granted writing to `testReports`. */
+  readonly synthRole: iam.Role;
+  readonly testReports: codebuild.ReportGroup;
+  /** How the AppConfig stacks are split, shared by every stage. */
+  readonly plan: AppConfigPlan;
+  /** One per environment, in pipeline order. */
+  readonly stages: readonly EnvironmentStage[];
+  /** Gate and verify steps, by environment. */
+  readonly checks: ReadonlyMap<string, EnvironmentChecks>;
+  /** Manual approvals, by wave name. */
+  readonly approvals: ReadonlyMap<string, pipelines.ManualApprovalStep>;
+  /** The log group every CodeBuild project of the pipeline writes to. */
+  readonly buildLogs: BuildLogs;
+
+  constructor(scope: Construct, id: string, props: PipelineStackProps) {
+    const { model, plan, stageScope, ...stackProps } = props;
+    const p = model.workload.pipeline;
+    super(scope, id, {
+      stackName: pipelineStackName(model),
+      env: { account: p.account, region: p.region },
+      description: `dynconf ${model.workload.workload}: the pipeline that deploys ${model.environments.join(', ')} from ${p.source.repository}@${p.source.branch}`,
+      ...stackProps,
+    });
+
+    this.source = pipelines.CodePipelineSource.connection(p.source.repository, p.source.branch, { connectionArn: p.source.connectionArn });
+
+    this.testReports = new codebuild.ReportGroup(this, 'TestReports', {
+      reportGroupName: testReportGroupName(model),
+      type: codebuild.ReportGroupType.TEST,
+    });
+    this.synthRole = new iam.Role(this, 'SynthRole', {
+      description: `CodeBuild role of the ${pipelineName(model)} synth step: tests, secret scan, cdk synth`,
+      assumedBy: new iam.ServicePrincipal('codebuild.amazonaws.com'),
+    });
+    this.testReports.grantWrite(this.synthRole);
+
+    this.synthStep = new pipelines.CodeBuildStep('Synth', {
+      input: this.source,
+      commands: [...SYNTH_COMMANDS],
+      primaryOutputDirectory: 'cdk.out',
+      role: this.synthRole,
+      // Jest synthesizes the app and drives a browser: 4 vCPUs, 7 GB.
+      buildEnvironment: { buildImage: BUILD_IMAGE, computeType: codebuild.ComputeType.MEDIUM },
+      env: { CI: 'true' },
+      // CodeBuild reads the reports after the build phase, pass or fail: a failing test shows there.
+      partialBuildSpec: codebuild.BuildSpec.fromObject({
+        reports: {
+          [testReportGroupArn(model)]: { files: [JUNIT_REPORT.file], 'base-directory': JUNIT_REPORT.directory, 'file-format': 'JUNITXML' },
+        },
+      }),
+    });
+
+    this.buildLogs = new BuildLogs(this, 'BuildLogs', { logGroupName: `/dynconf/${model.workload.workload}/pipeline` });
+    this.pipeline = new pipelines.CodePipeline(this, 'Pipeline', {
+      pipelineName: pipelineName(model),
+      pipelineType: codepipeline.PipelineType.V2,
+      crossAccountKeys: true,
+      enableKeyRotation: true,
+      selfMutation: true,
+      synth: this.synthStep,
+      cliVersion: pinnedCdkCliVersion(),
+      // One asset-publishing project per asset type instead of one per asset.
+      publishAssetsInParallel: false,
+      codeBuildDefaults: { logging: { cloudWatch: { logGroup: this.buildLogs.logGroup } } },
+    });
+
+    this.plan = plan ?? planAppConfig(model);
+    this.stages = buildEnvironmentStages(stageScope ?? scope, model, this.plan);
+    const byEnvironment = new Map(this.stages.map((s) => [s.environmentName, s]));
+    const checks = new Map<string, EnvironmentChecks>();
+    const approvals = new Map<string, pipelines.ManualApprovalStep>();
+    for (const step of model.pipeline) {
+      const wave = this.pipeline.addWave(step.name);
+      if (step.manualApproval) {
+        const approval = new pipelines.ManualApprovalStep(`Approve-${step.name}`, { comment: approvalComment(model, step) });
+        wave.addPre(approval);
+        approvals.set(step.name, approval);
+      }
+      for (const environment of step.environments) {
+        const stage = byEnvironment.get(environment)!;
+        const envChecks = new EnvironmentChecks(this, { model, environment, source: this.source });
+        checks.set(environment, envChecks);
+        // CDK Pipelines names a one-stage wave after its stage; this keeps the wave's name.
+        const stageName = step.environments.length === 1 ? step.name : environment;
+        wave.stages.push(
+          pipelines.StageDeployment.fromStage(stage, { stageName, post: envChecks.steps, stackSteps: this.sameWaveOrdering(stage, step, byEnvironment) }),
+        );
+      }
+    }
+    this.checks = checks;
+    this.approvals = approvals;
+
+    // Built now rather than at synth, so that its resources exist to be hardened and checked.
+    this.pipeline.buildPipeline();
+    this.hardenArtifactStores();
+  }
+
+  /** The artifact bucket of the pipeline's region and the replication bucket of every other. */
+  private hardenArtifactStores(): void {
+    const cp = this.pipeline.pipeline;
+    const buckets = [cp.artifactBucket, ...Object.values(cp.crossRegionSupport).map((support) => support.replicationBucket)];
+    for (const bucket of buckets) {
+      expireArtifacts(bucket);
+      if (bucket.encryptionKey) restrictKmsGrantsToAwsServices(bucket.encryptionKey);
+      acknowledgeArtifactBucket(bucket);
+    }
+    acknowledgePipelineGrants(this, buckets);
+    acknowledgeBuildImage(this, BUILD_IMAGE);
+  }
+
+  /**
+   * Stages of one wave deploy in parallel, and a stack of one stage cannot depend on a
+   * stack of another. Two things a stage needs can come from another stage of its wave:
+   * the agent role its grant attaches to (the cluster's owner creates it), and the
+   * AppConfig IDs its environment stacks read from SSM (the shared stack belongs to the
+   * first environment of the account and region). For each, a step that reads an output
+   * of the other stage's stack runs before the stack that needs it: CDK Pipelines orders
+   * a step after the stack whose output it consumes.
+   */
+  private sameWaveOrdering(stage: EnvironmentStage, step: PipelineStep, byEnvironment: ReadonlyMap<string, EnvironmentStage>): pipelines.StackSteps[] {
+    const env = stage.environmentName;
+    const waits = new Map<cdk.Stack, pipelines.Step[]>();
+    const wait = (consumer: cdk.Stack, producer: cdk.Stack, output: string, what: string) => {
+      const id = `Await-${producer.stackName}-for-${env}`;
+      const existing = [...waits.values()].flat().find((w) => w.id === id);
+      const awaitStep =
+        existing ??
+        new pipelines.CodeBuildStep(id, {
+          input: this.source,
+          envFromCfnOutputs: { PRODUCED: producer.node.findChild(output) as cdk.CfnOutput },
+          commands: [`echo "${producer.stackName} is deployed (${what}: $PRODUCED); ${env} goes on"`],
+        });
+      waits.set(consumer, [...(waits.get(consumer) ?? []), awaitStep]);
+    };
+    for (const grant of stage.agentGrants.filter((g) => g.sameStep)) {
+      const agent = byEnvironment.get(grant.owner)?.agentStacks.get(grant.cluster);
+      if (!agent) throw new Error(`stage ${grant.owner} has no agent stack for cluster '${grant.cluster}' that ${env} could grant`);
+      wait(stage.readersStack, agent, AGENT_ROLE_OUTPUT, 'agent role');
+    }
+    for (const stack of stage.appConfigStacks) {
+      for (const shared of sharedStacksRead(this.plan, stack.plan)) {
+        if (shared.owner === env || !step.environments.includes(shared.owner)) continue;
+        const producer = byEnvironment.get(shared.owner)?.sharedStacks.find((st) => st.stackName === shared.stackName);
+        if (!producer) throw new Error(`stage ${shared.owner} has no shared stack ${shared.stackName} that ${env} reads`);
+        wait(stack, producer, STACK_ID_OUTPUT, 'AppConfig IDs published');
+      }
+    }
+    return [...waits.entries()].map(([stack, pre]) => ({ stack, pre }));
+  }
+}
+
+function approvalComment(model: Model, step: PipelineStep): string {
+  const before = model.pipeline.slice(0, step.order).flatMap((s) => s.environments);
+  return `Deploy ${step.name} (${step.environments.join(', ')}). ${before.join(', ')} are COMPLETE and verified; check them with 'npx dynconf rollout status --env <env>' before approving.`;
+}

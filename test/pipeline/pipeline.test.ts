@@ -1,0 +1,199 @@
+/**
+ * The pipeline stack of the sample, as bin/app.ts builds it (synthesized once, with the
+ * cdk-nag and CFN Guard checks): its type and source, the order of its stages and waves
+ * from workload.json, the gate after every environment, the checks after beta and gamma,
+ * the approval, the synth step and its reports, and a scrubbed snapshot.
+ */
+import * as fs from 'node:fs';
+import { createRequire } from 'node:module';
+import * as path from 'node:path';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { gateTimeoutMinutes, GATE_BUILD_OVERHEAD_MINUTES } from '../../lib/pipeline/gate-steps';
+import { gateRoleArn, gateStepRoleName, testReportGroupArn, testReportGroupName } from '../../lib/pipeline/names';
+import { JUNIT_REPORT, pinnedCdkCliVersion, SYNTH_COMMANDS } from '../../lib/pipeline/pipeline-stack';
+import { REPO_ROOT, rmrf } from '../support/workspace';
+import { actions, synthesize, validationReport, type SynthesizedApp } from './support';
+
+interface Action {
+  readonly Name: string;
+  readonly RunOrder: number;
+  readonly ActionTypeId: { readonly Category: string; readonly Provider: string };
+  readonly Configuration?: Record<string, unknown> & { ProjectName?: { Ref: string } };
+}
+interface PipelineStage {
+  readonly Name: string;
+  readonly Actions: Action[];
+}
+interface BuildSpec {
+  readonly phases: Record<string, { commands: string[] }>;
+  readonly reports?: Record<string, Record<string, unknown>>;
+}
+
+let s: SynthesizedApp;
+let template: Template;
+let stages: PipelineStage[];
+
+beforeAll(() => {
+  s = synthesize();
+  template = Template.fromJSON(s.assembly.getStackByName(s.pipeline.stackName).template as Record<string, unknown>);
+  const pipeline = Object.values(template.findResources('AWS::CodePipeline::Pipeline'))[0]!;
+  stages = pipeline.Properties.Stages as PipelineStage[];
+});
+
+afterAll(() => rmrf(s.outdir));
+
+const model = () => s.model;
+const stage = (name: string) => stages.find((st) => st.Name === name)!;
+/** The step (stage or wave) that deploys an environment, and its actions for that environment. */
+function environmentActions(env: string): { stage: PipelineStage; actions: Action[] } {
+  const step = model().pipeline.find((p) => p.environments.includes(env))!;
+  const st = stage(step.name);
+  return { stage: st, actions: step.environments.length === 1 ? st.Actions : st.Actions.filter((a) => a.Name.startsWith(`${env}.`)) };
+}
+const project = (a: Action) => template.toJSON().Resources[a.Configuration!.ProjectName!.Ref] as { Properties: Record<string, unknown> };
+const buildSpec = (a: Action) => JSON.parse((project(a).Properties.Source as { BuildSpec: string }).BuildSpec) as BuildSpec;
+const named = (acts: Action[], name: string) => acts.find((a) => a.Name === name || a.Name.endsWith(`.${name}`));
+
+test('a V2 pipeline with KMS keys for cross-account deployments that updates itself', () => {
+  template.hasResourceProperties('AWS::CodePipeline::Pipeline', { PipelineType: 'V2', Name: 'g360-dynconf', RestartExecutionOnUpdate: true });
+  template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true, KeyPolicy: Match.objectLike({ Statement: Match.arrayWith([Match.objectLike({ Principal: { AWS: Match.anyValue() } })]) }) });
+  const selfMutate = stage('UpdatePipeline').Actions.find((a) => a.Name === 'SelfMutate')!;
+  // The CLI the checkout pins, not npm's `latest` tag (an older 3.0.0 that cannot read this assembly).
+  expect(buildSpec(selfMutate).phases.install!.commands).toContain(`npm install -g aws-cdk@${pinnedCdkCliVersion()}`);
+});
+
+test('the source is the CodeConnections repository, branch and connection of workload.json', () => {
+  const source = model().workload.pipeline.source;
+  expect(stage('Source').Actions).toEqual([
+    expect.objectContaining({
+      ActionTypeId: expect.objectContaining({ Provider: 'CodeStarSourceConnection' }),
+      Configuration: { ConnectionArn: source.connectionArn, FullRepositoryId: source.repository, BranchName: source.branch },
+    }),
+  ]);
+});
+
+test('stages follow workload.json: the stages in order, then each wave', () => {
+  expect(stages.map((st) => st.Name)).toEqual(['Source', 'Build', 'UpdatePipeline', 'Assets', 'beta', 'gamma', 'prod-wave-1', 'prod-wave-2']);
+  expect(stages.slice(4).map((st) => st.Name)).toEqual(model().pipeline.map((p) => p.name));
+});
+
+test("a wave's environments deploy in parallel", () => {
+  const wave = stage('prod-wave-2');
+  const order = (env: string) => wave.Actions.filter((a) => a.Name.startsWith(`${env}.`)).map((a) => [a.Name.slice(env.length + 1).replaceAll(env, '<env>'), a.RunOrder]);
+  expect(order('prod-02').length).toBeGreaterThan(2);
+  expect(order('prod-02')).toEqual(order('prod-03'));
+  expect(wave.Actions.every((a) => a.Name.startsWith('prod-02.') || a.Name.startsWith('prod-03.'))).toBe(true);
+});
+
+test('after every environment, its rollout gate, once all its stacks are deployed', () => {
+  for (const env of model().environments) {
+    const { actions: acts } = environmentActions(env);
+    const gate = named(acts, `RolloutGate-${env}`);
+    expect([env, gate?.ActionTypeId.Provider]).toEqual([env, 'CodeBuild']);
+    const deploys = acts.filter((a) => a.ActionTypeId.Provider === 'CloudFormation');
+    expect(deploys.length).toBeGreaterThan(0);
+    expect(gate!.RunOrder).toBeGreaterThan(Math.max(...deploys.map((a) => a.RunOrder)));
+
+    const timeout = gateTimeoutMinutes(model(), env);
+    const spec = buildSpec(gate!);
+    expect(spec.phases.build!.commands).toEqual([expect.stringContaining(`role_arn = ${gateRoleArn(model(), env)}`), `npx dynconf rollout wait --env ${env} --timeout ${timeout}`]);
+    expect(project(gate!).Properties).toMatchObject({
+      TimeoutInMinutes: timeout + GATE_BUILD_OVERHEAD_MINUTES,
+      ServiceRole: { 'Fn::GetAtt': [expect.stringMatching(/^GateStepRole/), 'Arn'] },
+      Environment: expect.objectContaining({
+        EnvironmentVariables: expect.arrayContaining([
+          { Name: 'AWS_PROFILE', Type: 'PLAINTEXT', Value: 'dynconf-rollout-gate' },
+          { Name: 'AWS_CONFIG_FILE', Type: 'PLAINTEXT', Value: '/tmp/dynconf-aws-config' },
+        ]),
+      }),
+    });
+  }
+});
+
+test('after its gate, beta runs the integration test and gamma the acceptance test; prod runs none', () => {
+  const verify = (env: string) => named(environmentActions(env).actions, `Verify-${env}`);
+  const gate = (env: string) => named(environmentActions(env).actions, `RolloutGate-${env}`)!;
+  expect(buildSpec(verify('beta')!).phases.build!.commands[1]).toBe('npx dynconf verify --env beta');
+  expect(buildSpec(verify('gamma')!).phases.build!.commands[1]).toBe('npx dynconf verify --env gamma --acceptance');
+  for (const env of ['beta', 'gamma']) expect(verify(env)!.RunOrder).toBeGreaterThan(gate(env).RunOrder);
+  for (const env of ['prod-01', 'prod-02', 'prod-03']) expect(verify(env)).toBeUndefined();
+});
+
+test('a manual approval opens prod-wave-1, as workload.json asks, and nothing else waits for one', () => {
+  const approvals = stages.flatMap((st) => st.Actions.filter((a) => a.ActionTypeId.Category === 'Approval').map((a) => [st.Name, a.Name, a.RunOrder]));
+  expect(approvals).toEqual([['prod-wave-1', 'Approve-prod-wave-1', 1]]);
+  expect(model().pipeline.filter((p) => p.manualApproval).map((p) => p.name)).toEqual(['prod-wave-1']);
+  expect(stage('prod-wave-1').Actions.filter((a) => a.ActionTypeId.Category !== 'Approval').every((a) => a.RunOrder > 1)).toBe(true);
+});
+
+describe('the synth step', () => {
+  const synthAction = () => stage('Build').Actions.find((a) => a.Name === 'Synth')!;
+
+  test('runs CI from nothing, the secret scan and cdk synth, on Debian with Node 20', () => {
+    expect(buildSpec(synthAction()).phases.build!.commands).toEqual([...SYNTH_COMMANDS]);
+    expect(project(synthAction()).Properties.Environment).toMatchObject({ Image: 'public.ecr.aws/docker/library/node:20-bookworm', ComputeType: 'BUILD_GENERAL1_MEDIUM' });
+    // .ci/run is what makes the first command the README's test command with chromium installed.
+    const ci = fs.readFileSync(path.join(REPO_ROOT, '.ci/run'), 'utf8');
+    expect(ci).toMatch(/apt-get install -y[^\n]* chromium/);
+    expect(ci).toMatch(/^npm ci\b/m);
+    expect(ci).toMatch(/^npm test$/m);
+  });
+
+  test("publishes jest's JUnit report to the report group, which its role may write to", () => {
+    const reports = buildSpec(synthAction()).reports!;
+    expect(reports).toEqual({ [testReportGroupArn(model())]: { files: [JUNIT_REPORT.file], 'base-directory': JUNIT_REPORT.directory, 'file-format': 'JUNITXML' } });
+    // jest writes where the buildspec reads.
+    const jestConfig = createRequire(__filename)(path.join(REPO_ROOT, 'jest.config.js')) as { reporters: [string, { outputDirectory: string; outputName: string }?][] };
+    expect(jestConfig.reporters).toContainEqual(['jest-junit', { outputDirectory: JUNIT_REPORT.directory, outputName: JUNIT_REPORT.file }]);
+
+    const groups = template.findResources('AWS::CodeBuild::ReportGroup');
+    expect(Object.values(groups).map((g) => g.Properties)).toEqual([expect.objectContaining({ Name: testReportGroupName(model()), Type: 'TEST' })]);
+    const groupId = Object.keys(groups)[0]!;
+    const roleId = (project(synthAction()).Properties.ServiceRole as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+    const policy = Object.values(template.findResources('AWS::IAM::Policy')).find((p) => JSON.stringify(p.Properties.Roles) === JSON.stringify([{ Ref: roleId }]))!;
+    expect(policy.Properties.PolicyDocument.Statement).toContainEqual({
+      Action: ['codebuild:CreateReport', 'codebuild:UpdateReport', 'codebuild:BatchPutTestCases'],
+      Effect: 'Allow',
+      Resource: { 'Fn::GetAtt': [groupId, 'Arn'] },
+    });
+  });
+});
+
+test("each environment's gate and verify steps run as a role of fixed name that may assume only that environment's gate role", () => {
+  const roles = template.findResources('AWS::IAM::Role');
+  for (const env of model().environments) {
+    const [roleId] = Object.entries(roles).find(([, r]) => r.Properties.RoleName === gateStepRoleName(model(), env))!;
+    const statements = Object.values(template.findResources('AWS::IAM::Policy'))
+      .filter((p) => JSON.stringify(p.Properties.Roles) === JSON.stringify([{ Ref: roleId }]))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[]);
+    const assumes = statements.filter((st) => actions(st).some((a) => a.startsWith('sts:')));
+    expect([env, assumes]).toEqual([env, [{ Action: 'sts:AssumeRole', Effect: 'Allow', Resource: gateRoleArn(model(), env) }]]);
+  }
+});
+
+test('every CodeBuild project logs to one log group, kept a year and encrypted with its own rotated key', () => {
+  const [groupId, group] = Object.entries(template.findResources('AWS::Logs::LogGroup'))[0]!;
+  expect(group.Properties).toMatchObject({ LogGroupName: '/dynconf/g360/pipeline', RetentionInDays: 365, KmsKeyId: { 'Fn::GetAtt': [expect.any(String), 'Arn'] } });
+  const projects = Object.values(template.findResources('AWS::CodeBuild::Project'));
+  expect(projects.length).toBeGreaterThanOrEqual(10);
+  for (const p of projects) expect(p.Properties.LogsConfig).toEqual({ CloudWatchLogs: { GroupName: { Ref: groupId }, Status: 'ENABLED' } });
+});
+
+test('cdk-nag (AwsSolutions) and CFN Guard pass on every stack, each acknowledgement with its reason', () => {
+  // An AwsSolutions finding makes app.synth() throw (nag.test.ts shows one doing so), so
+  // synthesizing at all is its pass; CFN Guard reports each rule it checked.
+  const report = validationReport(s);
+  for (const plugin of report.pluginReports) expect([plugin.pluginName, plugin.violations]).toEqual([plugin.pluginName, []]);
+  const suppressed = report.pluginReports.flatMap((p) => p.suppressedViolations ?? []);
+  expect(suppressed.length).toBeGreaterThan(0);
+  for (const v of suppressed) expect([v.ruleName, (v.reason ?? '').length > 20]).toEqual([v.ruleName, true]);
+});
+
+/** Values that change without the deployed pipeline changing. */
+function scrub(t: Record<string, unknown>): Record<string, unknown> {
+  return JSON.parse(JSON.stringify(t).replace(/\b[0-9a-f]{64}\b/g, '<asset-hash>')) as Record<string, unknown>;
+}
+
+test('snapshot of the pipeline stack', () => {
+  expect(scrub(template.toJSON())).toMatchSnapshot();
+});
