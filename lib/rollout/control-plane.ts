@@ -17,8 +17,8 @@ import {
   type DeploymentSummary,
 } from '@aws-sdk/client-appconfig';
 import { systemClock, type Clock } from './clock';
-import { AppConfigError, describeAwsError } from './errors';
-import { RetryGaveUp, withRetry, type AwsCallOptions } from './retry';
+import { AppConfigError } from './errors';
+import { awsCall, type AwsCallOptions } from './retry';
 
 export interface ControlPlaneProps extends AwsCallOptions {
   /** A client for `region`; the caller owns it (and destroys it). */
@@ -156,24 +156,8 @@ export class ControlPlane {
     return { state: out.State };
   }
 
-  private async call<T>(action: string, subject: string, fn: () => Promise<T>): Promise<T> {
-    try {
-      const { value } = await withRetry(
-        fn,
-        {
-          clock: this.clock,
-          signal: this.props.signal,
-          deadline: this.props.deadline,
-          onRetry: ({ attempt, delayMs, error }) =>
-            this.props.onRetry?.(`${action} on ${subject}: ${(error as Error).name ?? 'error'} (attempt ${attempt}); retrying in ${(delayMs / 1000).toFixed(1)} s`),
-        },
-        this.props.retry,
-      );
-      return value;
-    } catch (e) {
-      if (e instanceof RetryGaveUp) throw describeAwsError(e.error, { action, subject, account: this.account, region: this.region }, e.attempts);
-      throw e;
-    }
+  private call<T>(action: string, subject: string, fn: () => Promise<T>): Promise<T> {
+    return awsCall({ ...this.props, clock: this.clock }, () => ({ action, subject }), fn);
   }
 
   private async namesToIds(action: string, subject: string, fetch: (token: string | undefined) => Promise<Page<{ Name?: string; Id?: string }>>): Promise<Map<string, string[]>> {

@@ -3,8 +3,8 @@
  * server faults. Many gates poll the same account at once, so the delay is jittered to
  * keep them from retrying in step.
  */
-import type { Clock } from './clock';
-import { classifyAwsError, isRetryable } from './errors';
+import { systemClock, type Clock } from './clock';
+import { classifyAwsError, describeAwsError, isRetryable } from './errors';
 
 export interface RetryOptions {
   /**
@@ -91,4 +91,31 @@ export interface AwsCallOptions {
   readonly deadline?: number;
   /** Told about each retry, for logs. @default - silent */
   readonly onRetry?: (message: string) => void;
+}
+
+/**
+ * One AWS request (or a short sequence that must be retried as a whole) with retries;
+ * when it gives up, the error becomes one line naming the action and its subject.
+ * `describe` is read at failure time, so a sequence can say which step failed.
+ */
+export async function awsCall<T>(options: AwsCallOptions, describe: () => { action: string; subject: string }, fn: () => Promise<T>): Promise<T> {
+  try {
+    const { value } = await withRetry(
+      fn,
+      {
+        clock: options.clock ?? systemClock,
+        signal: options.signal,
+        deadline: options.deadline,
+        onRetry: ({ attempt, delayMs, error }) => {
+          const { action, subject } = describe();
+          options.onRetry?.(`${action} on ${subject}: ${(error as Error).name ?? 'error'} (attempt ${attempt}); retrying in ${(delayMs / 1000).toFixed(1)} s`);
+        },
+      },
+      options.retry,
+    );
+    return value;
+  } catch (e) {
+    if (e instanceof RetryGaveUp) throw describeAwsError(e.error, { ...describe(), account: options.account, region: options.region }, e.attempts);
+    throw e;
+  }
 }

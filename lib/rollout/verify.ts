@@ -17,10 +17,9 @@
 import { GetLatestConfigurationCommand, StartConfigurationSessionCommand, type AppConfigDataClient } from '@aws-sdk/client-appconfigdata';
 import type { ValidateFunction } from 'ajv';
 import { compileDraft04, diffLeaves, type ApplicationModel, type Model } from '../model';
-import { systemClock } from './clock';
 import { differences, type Difference } from './drift';
-import { AppConfigError, describeAwsError } from './errors';
-import { RetryGaveUp, withRetry, type AwsCallOptions } from './retry';
+import { AppConfigError } from './errors';
+import { awsCall, type AwsCallOptions } from './retry';
 import { fingerprint, sameBytes, type RolloutItem, type RolloutTarget } from './targets';
 
 export interface DataPlaneProps extends AwsCallOptions {
@@ -64,23 +63,7 @@ export class DataPlane {
       const out = await this.props.client.send(new GetLatestConfigurationCommand({ ConfigurationToken: started.InitialConfigurationToken }), { abortSignal: this.props.signal });
       return { content: out.Configuration ?? new Uint8Array(), contentType: out.ContentType, versionLabel: out.VersionLabel };
     };
-    try {
-      const { value } = await withRetry(
-        session,
-        {
-          clock: this.props.clock ?? systemClock,
-          signal: this.props.signal,
-          deadline: this.props.deadline,
-          onRetry: ({ attempt, delayMs, error }) =>
-            this.props.onRetry?.(`${action} on ${subject}: ${(error as Error).name ?? 'error'} (attempt ${attempt}); retrying in ${(delayMs / 1000).toFixed(1)} s`),
-        },
-        this.props.retry,
-      );
-      return value;
-    } catch (e) {
-      if (e instanceof RetryGaveUp) throw describeAwsError(e.error, { action, subject, account: this.account, region: this.region }, e.attempts);
-      throw e;
-    }
+    return awsCall(this.props, () => ({ action, subject }), session);
   }
 }
 
