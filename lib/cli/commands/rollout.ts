@@ -14,6 +14,7 @@ import {
   terminalProgress,
   waitForRollout,
   wantsTerminalProgress,
+  type AwsCallOptions,
   type Clock,
   type ItemStatus,
   type RetryOptions,
@@ -67,6 +68,25 @@ export function selectTarget(model: Model, args: ParsedArgs): RolloutTarget {
  * Run `fn` against the environment's account and region; AWS failures become one line.
  * Retries are reported on stderr unless `onRetry` shows them elsewhere.
  */
+/** Where, how long and how loudly an AWS-facing command calls: shared by rollout, drift and verify. */
+export function callOptions(
+  deps: Pick<AwsDeps<unknown>, 'clock' | 'retry'>,
+  target: RolloutTarget,
+  io: CommandIO,
+  timeoutMinutes: number,
+  onRetry: (message: string) => void = (message) => io.stderr.write(`${message}\n`),
+): AwsCallOptions {
+  return {
+    account: target.account,
+    region: target.region,
+    clock: deps.clock,
+    retry: deps.retry,
+    signal: io.signal,
+    deadline: deps.clock.now() + timeoutMinutes * 60_000,
+    onRetry,
+  };
+}
+
 export async function withPlane<T>(
   deps: AwsDeps,
   target: RolloutTarget,
@@ -76,16 +96,7 @@ export async function withPlane<T>(
   onRetry: (message: string) => void = (message) => io.stderr.write(`${message}\n`),
 ): Promise<T> {
   const client = deps.client(target.region);
-  const plane = new ControlPlane({
-    client,
-    account: target.account,
-    region: target.region,
-    clock: deps.clock,
-    retry: deps.retry,
-    signal: io.signal,
-    deadline: deps.clock.now() + timeoutMinutes * 60_000,
-    onRetry,
-  });
+  const plane = new ControlPlane({ client, ...callOptions(deps, target, io, timeoutMinutes, onRetry) });
   try {
     return await fn(plane);
   } catch (e) {

@@ -2,7 +2,7 @@ import { AppConfigDataClient } from '@aws-sdk/client-appconfigdata';
 import { AppConfigError, DataPlane, itemKey, systemClock, verifyTarget, type VerifyItem, type VerifyReport } from '../../rollout';
 import { choiceOption, CommandError, EXIT_FAILURE, EXIT_OK, numberOption, type Command } from '../command';
 import { requireModel, workspaceRoot } from '../workspace';
-import { DEFAULT_CALL_TIMEOUT_MINUTES, SELECTION_OPTIONS, selectTarget, type AwsDeps } from './rollout';
+import { callOptions, DEFAULT_CALL_TIMEOUT_MINUTES, SELECTION_OPTIONS, selectTarget, type AwsDeps } from './rollout';
 
 /** What `verify` needs from outside: a data-plane client instead of a control-plane one. */
 export type DataPlaneDeps = AwsDeps<AppConfigDataClient>;
@@ -41,16 +41,7 @@ check or AWS error, 2 on a usage error.`,
       const model = requireModel(workspaceRoot(args, io), io);
       const target = selectTarget(model, args);
       const client = deps.client(target.region);
-      const plane = new DataPlane({
-        client,
-        account: target.account,
-        region: target.region,
-        clock: deps.clock,
-        retry: deps.retry,
-        signal: io.signal,
-        deadline: deps.clock.now() + timeout * 60_000,
-        onRetry: (message) => io.stderr.write(`${message}\n`),
-      });
+      const plane = new DataPlane({ client, ...callOptions(deps, target, io, timeout) });
       let report: VerifyReport;
       try {
         report = await verifyTarget(plane, model, target, { acceptance: args.values.acceptance === true });
