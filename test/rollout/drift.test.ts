@@ -1,25 +1,12 @@
-import { AppConfigClient } from '@aws-sdk/client-appconfig';
 import { ControlPlane } from '../../lib/rollout/control-plane';
 import { detectDrift, differences } from '../../lib/rollout/drift';
 import { rolloutTarget, type RolloutTarget } from '../../lib/rollout/targets';
-import { FakeAppConfig, FakeClock, noCredentials, sampleModel, throttling } from './fake-appconfig';
+import { noCredentials, sampleModel, throttling, freshFakesPerTest } from './fake-appconfig';
 
-let fake: FakeAppConfig;
-let clock: FakeClock;
-let client: AppConfigClient;
-
-beforeEach(() => {
-  fake = new FakeAppConfig();
-  clock = new FakeClock();
-  client = new AppConfigClient({ region: 'us-east-1' });
-});
-afterEach(() => {
-  client.destroy();
-  fake.restore();
-});
+const aws = freshFakesPerTest();
 
 const target = (app = 'payment-service-v2') => rolloutTarget(sampleModel(), 'prod-01', { application: app });
-const drift = (t: RolloutTarget) => detectDrift(new ControlPlane({ client, account: t.account, region: t.region, clock, retry: { random: () => 0.5 } }), t);
+const drift = (t: RolloutTarget) => detectDrift(new ControlPlane({ client: aws.client, account: t.account, region: t.region, clock: aws.clock, retry: { random: () => 0.5 } }), t);
 
 type FlagsDoc = { values: Record<string, { enabled?: boolean }> };
 
@@ -40,7 +27,7 @@ function consoleEdit(content: string): string {
 
 test('in sync: every profile live with the compiled bytes', async () => {
   const t = target();
-  fake.deployTarget(t, 'COMPLETE');
+  aws.fake.deployTarget(t, 'COMPLETE');
   const r = await drift(t);
   expect(r.drifted).toBe(0);
   expect(r.items.map((i) => [i.profile, i.status, i.deploymentNumber])).toEqual([
@@ -51,10 +38,10 @@ test('in sync: every profile live with the compiled bytes', async () => {
 
 test('a console edit: drift, with every changed value from checkout to AppConfig', async () => {
   const t = target();
-  fake.deployTarget(t, 'COMPLETE');
+  aws.fake.deployTarget(t, 'COMPLETE');
   const compiled = t.items[0]!.content;
   const { key, enabled: before } = plainFlag(compiled);
-  fake.deploy('payment-service-v2', 'prod-01', 'flags', consoleEdit(compiled), 'COMPLETE');
+  aws.fake.deploy('payment-service-v2', 'prod-01', 'flags', consoleEdit(compiled), 'COMPLETE');
   const r = await drift(t);
   expect(r.drifted).toBe(1);
   const flags = r.items[0]!;
@@ -68,8 +55,8 @@ test('a console edit: drift, with every changed value from checkout to AppConfig
 
 test('the live version is the newest COMPLETE one: a rolled-back deployment after it is noted, not compared', async () => {
   const t = target('sso-service');
-  fake.deployTarget(t, 'COMPLETE');
-  fake.deploy('sso-service', 'prod-01', 'flags', '{"bad":true}', 'ROLLED_BACK');
+  aws.fake.deployTarget(t, 'COMPLETE');
+  aws.fake.deploy('sso-service', 'prod-01', 'flags', '{"bad":true}', 'ROLLED_BACK');
   const r = await drift(t);
   expect(r.items[0]).toMatchObject({ status: 'in-sync', deploymentNumber: 1, newer: { deploymentNumber: 3, state: 'ROLLED_BACK' } });
   expect(r.drifted).toBe(0);
@@ -77,17 +64,17 @@ test('the live version is the newest COMPLETE one: a rolled-back deployment afte
 
 test('a rollout in progress: the live version still differs, and the newer deployment is named', async () => {
   const t = target('sso-service');
-  fake.deploy('sso-service', 'prod-01', 'flags', '{"old":true}', 'COMPLETE');
-  fake.deploy('sso-service', 'prod-01', 'ops', t.items[1]!.content, 'COMPLETE');
-  fake.deploy('sso-service', 'prod-01', 'flags', t.items[0]!.content, 'DEPLOYING');
+  aws.fake.deploy('sso-service', 'prod-01', 'flags', '{"old":true}', 'COMPLETE');
+  aws.fake.deploy('sso-service', 'prod-01', 'ops', t.items[1]!.content, 'COMPLETE');
+  aws.fake.deploy('sso-service', 'prod-01', 'flags', t.items[0]!.content, 'DEPLOYING');
   const r = await drift(t);
   expect(r.items[0]).toMatchObject({ status: 'drifted', deploymentNumber: 1, newer: { deploymentNumber: 3, state: 'DEPLOYING' } });
 });
 
 test('never deployed, and missing in AppConfig, are drift too', async () => {
   const t = target();
-  fake.deploy('payment-service-v2', 'prod-01', 'flags', '{}', 'ROLLED_BACK');
-  fake.profile('payment-service-v2', 'ops');
+  aws.fake.deploy('payment-service-v2', 'prod-01', 'flags', '{}', 'ROLLED_BACK');
+  aws.fake.profile('payment-service-v2', 'ops');
   const r = await drift(t);
   expect(r.items.map((i) => [i.profile, i.status, i.reason])).toEqual([
     ['flags', 'not-deployed', 'no COMPLETE deployment in prod-01'],
@@ -100,10 +87,10 @@ test('never deployed, and missing in AppConfig, are drift too', async () => {
 
 test('throttling is retried; no credentials ends it with the reason', async () => {
   const t = target();
-  fake.deployTarget(t, 'COMPLETE');
-  fake.fail('ListDeployments', throttling());
+  aws.fake.deployTarget(t, 'COMPLETE');
+  aws.fake.fail('ListDeployments', throttling());
   await expect(drift(t)).resolves.toMatchObject({ drifted: 0 });
-  fake.fail('ListApplications', noCredentials());
+  aws.fake.fail('ListApplications', noCredentials());
   await expect(drift(target('sso-service'))).rejects.toMatchObject({ kind: 'credentials' });
 });
 

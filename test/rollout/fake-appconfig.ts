@@ -240,3 +240,21 @@ export class FakeAppConfig {
 export function event(type: DeploymentEvent['EventType'], by: DeploymentEvent['TriggeredBy'], description: string, minute: number): DeploymentEvent {
   return { EventType: type, TriggeredBy: by, Description: description, OccurredAt: new Date(T0 + minute * 60_000) };
 }
+
+/**
+ * A fresh fake AppConfig, clock and client for every test of the calling file, torn down
+ * after each: `const aws = freshFakesPerTest();` then `aws.fake`, `aws.clock`, `aws.client`.
+ */
+export function freshFakesPerTest(): { fake: FakeAppConfig; clock: FakeClock; client: AppConfigClient } {
+  const aws = {} as { fake: FakeAppConfig; clock: FakeClock; client: AppConfigClient };
+  beforeEach(() => {
+    aws.fake = new FakeAppConfig();
+    aws.clock = new FakeClock();
+    aws.client = new AppConfigClient({ region: 'us-east-1' });
+  });
+  afterEach(() => {
+    aws.client.destroy();
+    aws.fake.restore();
+  });
+  return aws;
+}

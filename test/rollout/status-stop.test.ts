@@ -1,26 +1,13 @@
-import { AppConfigClient } from '@aws-sdk/client-appconfig';
 import { ControlPlane } from '../../lib/rollout/control-plane';
 import { failureOf, inspect, phaseOf, resolveItems } from '../../lib/rollout/status';
 import { stopRollout } from '../../lib/rollout/stop';
 import { rolloutTarget, TargetError, type RolloutTarget } from '../../lib/rollout/targets';
-import { awsError, event, FakeAppConfig, FakeClock, noCredentials, sampleModel } from './fake-appconfig';
+import { awsError, event, noCredentials, sampleModel, freshFakesPerTest } from './fake-appconfig';
 
-let fake: FakeAppConfig;
-let clock: FakeClock;
-let client: AppConfigClient;
-
-beforeEach(() => {
-  fake = new FakeAppConfig();
-  clock = new FakeClock();
-  client = new AppConfigClient({ region: 'us-east-1' });
-});
-afterEach(() => {
-  client.destroy();
-  fake.restore();
-});
+const aws = freshFakesPerTest();
 
 function plane(t: RolloutTarget): ControlPlane {
-  return new ControlPlane({ client, account: t.account, region: t.region, clock, retry: { random: () => 0.5 } });
+  return new ControlPlane({ client: aws.client, account: t.account, region: t.region, clock: aws.clock, retry: { random: () => 0.5 } });
 }
 
 const target = (app = 'payment-service-v2') => rolloutTarget(sampleModel(), 'prod-01', { application: app });
@@ -61,10 +48,10 @@ describe('rolloutTarget', () => {
 describe('inspect (rollout status)', () => {
   test('state, percentage, version, events oldest first, and whether the bytes match', async () => {
     const t = target();
-    const [flags, ops] = fake.deployTarget(t, 'DEPLOYING');
+    const [flags, ops] = aws.fake.deployTarget(t, 'DEPLOYING');
     flags!.events.push(event('PERCENTAGE_UPDATED', 'APPCONFIG', 'Deployment percentage updated to 40', 6));
     ops!.state = 'COMPLETE';
-    fake.deploy('payment-service-v2', 'prod-01', 'ops', '{"other":true}', 'COMPLETE');
+    aws.fake.deploy('payment-service-v2', 'prod-01', 'ops', '{"other":true}', 'COMPLETE');
     const p = plane(t);
     const items = await inspect(p, t, await resolveItems(p, t));
     expect(items[0]).toMatchObject({ profile: 'flags', phase: 'in-progress', deploymentNumber: 1, state: 'DEPLOYING', percentage: 20, configurationVersion: '1', contentMatches: true });
@@ -95,13 +82,13 @@ describe('inspect (rollout status)', () => {
 describe('stopRollout', () => {
   test('stops what is in progress; AppConfig rolls it back', async () => {
     const t = target();
-    fake.deployTarget(t, 'DEPLOYING');
+    aws.fake.deployTarget(t, 'DEPLOYING');
     const out = await stopRollout(plane(t), t, false);
     expect(out.map((o) => [o.profile, o.action, o.before, o.after])).toEqual([
       ['flags', 'stopped', 'DEPLOYING', 'ROLLED_BACK'],
       ['ops', 'stopped', 'DEPLOYING', 'ROLLED_BACK'],
     ]);
-    expect(fake.stopCalls()).toEqual([
+    expect(aws.fake.stopCalls()).toEqual([
       expect.objectContaining({ DeploymentNumber: 1, AllowRevert: false }),
       expect.objectContaining({ DeploymentNumber: 2, AllowRevert: false }),
     ]);
@@ -109,30 +96,30 @@ describe('stopRollout', () => {
 
   test('leaves COMPLETE deployments alone without --revert, and says how to revert', async () => {
     const t = target();
-    fake.deployTarget(t, 'COMPLETE');
+    aws.fake.deployTarget(t, 'COMPLETE');
     const out = await stopRollout(plane(t), t, false);
     expect(out.map((o) => [o.action, o.note])).toEqual([
       ['skipped', 'COMPLETE; --revert rolls it back to the previous version'],
       ['skipped', 'COMPLETE; --revert rolls it back to the previous version'],
     ]);
-    expect(fake.stopCalls()).toEqual([]);
+    expect(aws.fake.stopCalls()).toEqual([]);
   });
 
   test('--revert reverts COMPLETE deployments with AllowRevert', async () => {
     const t = target();
-    fake.deployTarget(t, 'COMPLETE');
+    aws.fake.deployTarget(t, 'COMPLETE');
     const out = await stopRollout(plane(t), t, true);
     expect(out.map((o) => [o.action, o.after])).toEqual([
       ['reverted', 'REVERTED'],
       ['reverted', 'REVERTED'],
     ]);
-    expect(fake.stopCalls().map((c) => c.AllowRevert)).toEqual([true, true]);
+    expect(aws.fake.stopCalls().map((c) => c.AllowRevert)).toEqual([true, true]);
   });
 
   test('skips what is already rolled back and what was never deployed', async () => {
     const t = target();
-    fake.deploy('payment-service-v2', 'prod-01', 'flags', '{}', 'ROLLED_BACK');
-    fake.profile('payment-service-v2', 'ops');
+    aws.fake.deploy('payment-service-v2', 'prod-01', 'flags', '{}', 'ROLLED_BACK');
+    aws.fake.profile('payment-service-v2', 'ops');
     const out = await stopRollout(plane(t), t, true);
     expect(out.map((o) => [o.profile, o.action, o.note])).toEqual([
       ['flags', 'skipped', 'already ROLLED_BACK'],
@@ -142,7 +129,7 @@ describe('stopRollout', () => {
 
   test('a conflict fails that profile with a hint and goes on with the next', async () => {
     const t = target();
-    const [flags] = fake.deployTarget(t, 'DEPLOYING');
+    const [flags] = aws.fake.deployTarget(t, 'DEPLOYING');
     flags!.state = 'BAKING';
     const out = await stopRollout(plane(t), t, false);
     expect(out[0]).toMatchObject({ profile: 'flags', action: 'failed' });
@@ -152,8 +139,8 @@ describe('stopRollout', () => {
 
   test('a revert past 72 hours explains what to do instead', async () => {
     const t = target();
-    fake.deployTarget(t, 'COMPLETE');
-    fake.fail('StopDeployment', awsError('ConflictException', 'Deployment can no longer be reverted', 409));
+    aws.fake.deployTarget(t, 'COMPLETE');
+    aws.fake.fail('StopDeployment', awsError('ConflictException', 'Deployment can no longer be reverted', 409));
     const out = await stopRollout(plane(t), t, true);
     expect(out[0]!.action).toBe('failed');
     expect(out[0]!.note).toMatch(/72 hours .*revert the commit/);
@@ -162,7 +149,7 @@ describe('stopRollout', () => {
 
   test('no credentials: one error, not one per profile', async () => {
     const t = target();
-    fake.fail('ListApplications', noCredentials());
+    aws.fake.fail('ListApplications', noCredentials());
     await expect(stopRollout(plane(t), t, false)).rejects.toMatchObject({ kind: 'credentials' });
   });
 });

@@ -1,53 +1,40 @@
-import { AppConfigClient } from '@aws-sdk/client-appconfig';
 import { ControlPlane } from '../../lib/rollout/control-plane';
 import { rolloutTarget, type RolloutTarget } from '../../lib/rollout/targets';
 import { waitForRollout, type WaitOptions, type WaitSnapshot } from '../../lib/rollout/wait';
-import { event, FakeAppConfig, FakeClock, noCredentials, sampleModel, throttling, type FakeDeployment } from './fake-appconfig';
+import { event, noCredentials, sampleModel, throttling, type FakeDeployment, freshFakesPerTest } from './fake-appconfig';
 
 const MINUTE = 60_000;
-let fake: FakeAppConfig;
-let clock: FakeClock;
-let client: AppConfigClient;
-
-beforeEach(() => {
-  fake = new FakeAppConfig();
-  clock = new FakeClock();
-  client = new AppConfigClient({ region: 'us-east-1' });
-});
-afterEach(() => {
-  client.destroy();
-  fake.restore();
-});
+const aws = freshFakesPerTest();
 
 function target(app = 'payment-service-v2'): RolloutTarget {
   return rolloutTarget(sampleModel(), 'prod-01', { application: app });
 }
 
 function wait(t: RolloutTarget, extra: Partial<WaitOptions> = {}) {
-  const plane = new ControlPlane({ client, account: t.account, region: t.region, clock, retry: { random: () => 0.5, attempts: 2 } });
-  return waitForRollout({ plane, target: t, clock, timeoutMs: 60 * MINUTE, intervalMs: 15_000, ...extra });
+  const plane = new ControlPlane({ client: aws.client, account: t.account, region: t.region, clock: aws.clock, retry: { random: () => 0.5, attempts: 2 } });
+  return waitForRollout({ plane, target: t, clock: aws.clock, timeoutMs: 60 * MINUTE, intervalMs: 15_000, ...extra });
 }
 
 /** Play a rollout forward one poll at a time: step n runs after the n-th sleep. */
 function script(steps: ((d: FakeDeployment[]) => void)[], deployments: FakeDeployment[]): void {
-  clock.onSleep = (n) => steps[n - 1]?.(deployments);
+  aws.clock.onSleep = (n) => steps[n - 1]?.(deployments);
 }
 
 test('COMPLETE everywhere with the compiled bytes: done at the first poll, no sleeping', async () => {
   const t = target();
-  fake.deployTarget(t, 'COMPLETE');
+  aws.fake.deployTarget(t, 'COMPLETE');
   const result = await wait(t);
   expect(result.outcome).toBe('complete');
   expect(result.items.map((s) => [s.profile, s.state, s.contentMatches])).toEqual([
     ['flags', 'COMPLETE', true],
     ['ops', 'COMPLETE', true],
   ]);
-  expect(clock.sleeps).toEqual([]);
+  expect(aws.clock.sleeps).toEqual([]);
 });
 
 test('waits through DEPLOYING and BAKING, polling at the interval, and reports progress', async () => {
   const t = target();
-  const ds = fake.deployTarget(t, 'DEPLOYING');
+  const ds = aws.fake.deployTarget(t, 'DEPLOYING');
   script(
     [
       (d) => Object.assign(d[0]!, { percentage: 60 }),
@@ -68,23 +55,23 @@ test('waits through DEPLOYING and BAKING, polling at the interval, and reports p
     'flags:BAKING:100 ops:DEPLOYING:20',
     'flags:COMPLETE:100 ops:COMPLETE:100',
   ]);
-  expect(clock.sleeps).toEqual([15_000, 15_000, 15_000]);
+  expect(aws.clock.sleeps).toEqual([15_000, 15_000, 15_000]);
   expect(result.elapsedMs).toBe(45_000);
 });
 
 test('a profile already COMPLETE is not asked about again', async () => {
   const t = target();
-  const [flags, ops] = fake.deployTarget(t, 'COMPLETE');
+  const [flags, ops] = aws.fake.deployTarget(t, 'COMPLETE');
   Object.assign(ops!, { state: 'DEPLOYING', percentage: 20 });
   script([(d) => Object.assign(d[1]!, { state: 'COMPLETE', percentage: 100 })], [flags!, ops!]);
   await expect(wait(t)).resolves.toMatchObject({ outcome: 'complete' });
   // flags once, ops twice.
-  expect(fake.calls('GetDeployment')).toBe(3);
+  expect(aws.fake.calls('GetDeployment')).toBe(3);
 });
 
 test('rolled back by an alarm: fails at once and names the alarm', async () => {
   const t = target();
-  const ds = fake.deployTarget(t, 'DEPLOYING');
+  const ds = aws.fake.deployTarget(t, 'DEPLOYING');
   script(
     [
       (d) => {
@@ -102,12 +89,12 @@ test('rolled back by an alarm: fails at once and names the alarm', async () => {
   expect(result.problems).toEqual([
     'payment-service-v2/flags: deployment #1 was rolled back (ROLLBACK_STARTED by CLOUDWATCH_ALARM: Rollback initiated by alarm arn:aws:cloudwatch:us-east-1:333333333333:alarm:g360-prod-01-api-5xx)',
   ]);
-  expect(clock.sleeps).toHaveLength(1);
+  expect(aws.clock.sleeps).toHaveLength(1);
 });
 
 test('ROLLING_BACK already fails the gate: the outcome is decided', async () => {
   const t = target();
-  const ds = fake.deployTarget(t, 'DEPLOYING');
+  const ds = aws.fake.deployTarget(t, 'DEPLOYING');
   ds[1]!.state = 'ROLLING_BACK';
   const result = await wait(t);
   expect(result.outcome).toBe('failed');
@@ -116,7 +103,7 @@ test('ROLLING_BACK already fails the gate: the outcome is decided', async () => 
 
 test('reverted by a user: fails', async () => {
   const t = target();
-  const ds = fake.deployTarget(t, 'COMPLETE');
+  const ds = aws.fake.deployTarget(t, 'COMPLETE');
   ds[0]!.state = 'REVERTED';
   ds[0]!.events.push(event('ROLLBACK_STARTED', 'USER', 'Revert requested', 30), event('REVERT_COMPLETED', 'USER', 'Revert completed', 31));
   const result = await wait(t);
@@ -126,8 +113,8 @@ test('reverted by a user: fails', async () => {
 
 test('COMPLETE with other bytes than this run compiled: fails, naming both fingerprints', async () => {
   const t = target();
-  fake.deploy('payment-service-v2', 'prod-01', 'flags', t.items[0]!.content, 'COMPLETE');
-  fake.deploy('payment-service-v2', 'prod-01', 'ops', '{"edited":"in the console"}', 'COMPLETE');
+  aws.fake.deploy('payment-service-v2', 'prod-01', 'flags', t.items[0]!.content, 'COMPLETE');
+  aws.fake.deploy('payment-service-v2', 'prod-01', 'ops', '{"edited":"in the console"}', 'COMPLETE');
   const result = await wait(t);
   expect(result.outcome).toBe('failed');
   expect(result.problems).toHaveLength(1);
@@ -138,8 +125,8 @@ test('COMPLETE with other bytes than this run compiled: fails, naming both finge
 
 test('a profile never deployed fails instead of waiting for nothing', async () => {
   const t = target();
-  fake.deploy('payment-service-v2', 'prod-01', 'flags', t.items[0]!.content, 'COMPLETE');
-  fake.profile('payment-service-v2', 'ops');
+  aws.fake.deploy('payment-service-v2', 'prod-01', 'flags', t.items[0]!.content, 'COMPLETE');
+  aws.fake.profile('payment-service-v2', 'ops');
   const result = await wait(t);
   expect(result.outcome).toBe('failed');
   expect(result.problems).toEqual(['payment-service-v2/ops: never deployed to prod-01; deploy its stage first']);
@@ -147,20 +134,20 @@ test('a profile never deployed fails instead of waiting for nothing', async () =
 
 test('timeout: stops at the deadline, listing what is still pending', async () => {
   const t = target();
-  const ds = fake.deployTarget(t, 'COMPLETE');
+  const ds = aws.fake.deployTarget(t, 'COMPLETE');
   Object.assign(ds[1]!, { state: 'BAKING', percentage: 100 });
   const result = await wait(t, { timeoutMs: MINUTE, intervalMs: 25_000 });
   expect(result.outcome).toBe('timeout');
   expect(result.problems).toEqual(['payment-service-v2/ops: deployment #2 still BAKING at 100%']);
   // 25 + 25 + the 10 s left, then one last poll at the deadline.
-  expect(clock.sleeps).toEqual([25_000, 25_000, 10_000]);
+  expect(aws.clock.sleeps).toEqual([25_000, 25_000, 10_000]);
   expect(result.elapsedMs).toBe(MINUTE);
 });
 
 test('throttling costs a poll, not the gate', async () => {
   const t = target();
-  const ds = fake.deployTarget(t, 'DEPLOYING');
-  fake.fail('ListDeployments', throttling(), throttling());
+  const ds = aws.fake.deployTarget(t, 'DEPLOYING');
+  aws.fake.fail('ListDeployments', throttling(), throttling());
   script([(d) => d.forEach((x) => Object.assign(x, { state: 'COMPLETE', percentage: 100 }))], ds);
   const notices: string[] = [];
   const result = await wait(t, { onNotice: (m) => notices.push(m) });
@@ -171,8 +158,8 @@ test('throttling costs a poll, not the gate', async () => {
 
 test('throttled until the deadline: a timeout that says the last poll failed', async () => {
   const t = target();
-  fake.deployTarget(t, 'DEPLOYING');
-  fake.fail('ListDeployments', ...Array.from({ length: 50 }, throttling));
+  aws.fake.deployTarget(t, 'DEPLOYING');
+  aws.fake.fail('ListDeployments', ...Array.from({ length: 50 }, throttling));
   const result = await wait(t, { timeoutMs: MINUTE });
   expect(result.outcome).toBe('timeout');
   expect(result.problems.at(-1)).toMatch(/^the last poll failed: AppConfig throttled ListDeployments/);
@@ -180,9 +167,9 @@ test('throttled until the deadline: a timeout that says the last poll failed', a
 
 test('no credentials: ends the wait at once with the reason', async () => {
   const t = target();
-  fake.fail('ListApplications', noCredentials());
+  aws.fake.fail('ListApplications', noCredentials());
   await expect(wait(t)).rejects.toMatchObject({ kind: 'credentials' });
-  expect(clock.sleeps).toEqual([]);
+  expect(aws.clock.sleeps).toEqual([]);
 });
 
 test('the application missing in AppConfig ends the wait at once', async () => {
@@ -191,16 +178,16 @@ test('the application missing in AppConfig ends the wait at once', async () => {
 
 test('an abort (SIGINT) ends the wait as interrupted', async () => {
   const t = target();
-  fake.deployTarget(t, 'DEPLOYING');
+  aws.fake.deployTarget(t, 'DEPLOYING');
   const controller = new AbortController();
-  clock.onSleep = () => controller.abort();
+  aws.clock.onSleep = () => controller.abort();
   const result = await wait(t, { signal: controller.signal });
   expect(result.outcome).toBe('interrupted');
 });
 
 test('a whole environment: every application and profile of the sample', async () => {
   const t = rolloutTarget(sampleModel(), 'prod-01');
-  fake.deployTarget(t, 'COMPLETE');
+  aws.fake.deployTarget(t, 'COMPLETE');
   const result = await wait(t);
   expect(result.outcome).toBe('complete');
   expect(result.items.map((s) => `${s.application}/${s.profile}`)).toEqual(t.items.map((i) => `${i.application}/${i.profile}`));
