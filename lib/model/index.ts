@@ -1,7 +1,9 @@
 /** lib/model: load -> validate -> compile. Pure TypeScript; knows nothing of AWS. */
 export * from './canonical';
+export * from './capacity';
 export * from './diagnostics';
 export * from './load';
+export { LAYOUT_FILE, layoutFileContent, readExistingLayout, type ExistingLayout, type LayoutFileConfig, type StackLayout } from './layout';
 export * from './model';
 export * from './rules';
 export type * from './types';
@@ -10,4 +12,5 @@ export { DiskTree, type SourceTree, type DirEntry, type EntryKind } from './sour
 export { constraintProblem, featureFlagsDocument, FeatureFlagsWriter, type FeatureFlagsDocument, type ResolvedFlag } from './flags';
 export { overlay } from './ops';
 export * from './diff';
+export * from './quotas';
 export { compileDraft04 } from './schema-check';

@@ -2,10 +2,13 @@
  * load -> validate -> compile. The only code in dynconf that reads config/ and flags/.
  */
 import { canonicalJson } from './canonical';
+import { recordDocumentBytes } from './capacity';
 import { Diagnostics, unknownNameFix, type Diagnostic } from './diagnostics';
 import { FeatureFlagsWriter, isBrowserFlag, resolveFlags, type ResolvedFlag } from './flags';
+import { checkLayoutApplications, checkPartsWithinBudget, checkSlicesFit, readLayout, type StackLayout } from './layout';
 import { MAX_DOCUMENT_BYTES, type ApplicationModel, type ConfigDocument, type Model, type ProfileName } from './model';
 import { checkOpsEnvironment, compileOpsSchema, overlay, withoutSchemaKey, type OpsSchema } from './ops';
+import { checkServiceQuotas } from './quotas';
 import { checkFormat } from './schema-check';
 import { scanForSecrets } from './secrets';
 import { DiskTree, parseJson, type JsonFile, type SourceTree } from './source';
@@ -21,6 +24,12 @@ export interface LoadOptions {
   readonly strict?: boolean;
   /** Today's date for expiry checks; defaults to the real one (UTC). */
   readonly today?: string;
+  /**
+   * Load without config/layout.json, for `dynconf layout`, which writes it: the model's
+   * layout is then empty and the parts are not checked against the template budgets
+   * (each application's documents still are).
+   */
+  readonly withoutLayout?: boolean;
 }
 
 export interface LoadResult {
@@ -45,6 +54,7 @@ export function loadWorkspace(tree: SourceTree, options: LoadOptions = {}): Load
     if (checkFormat(workloadJson, 'workload', diags)) {
       workload = workloadJson.value as WorkloadConfig;
       checkWorkload(workloadJson, workload, diags);
+      checkServiceQuotas(workloadJson, workload, diags);
     }
   }
   const environments = workload ? Object.keys(workload.environments) : undefined;
@@ -52,6 +62,8 @@ export function loadWorkspace(tree: SourceTree, options: LoadOptions = {}): Load
 
   const flagsByApp = loadFlags(tree, diags, { environments, appNames, today, strict, workloadJson });
   const opsByApp = loadOps(tree, diags, { environments, appNames, workloadJson });
+  const layoutJson = options.withoutLayout ? undefined : readLayout(tree, diags);
+  const layout: StackLayout | undefined = options.withoutLayout ? { parts: {} } : layoutJson && appNames && workloadJson ? checkLayoutApplications(layoutJson, appNames, workloadJson, diags) : undefined;
 
   if (!workload || !environments || diags.hasErrors()) return { diagnostics: diags.all };
 
@@ -90,12 +102,18 @@ export function loadWorkspace(tree: SourceTree, options: LoadOptions = {}): Load
             fix: 'remove stale flags or split the application',
           });
         }
-        documents.push(lazyDocument({ environment: env, application: app, profile }, writer.render));
+        const document = lazyDocument({ environment: env, application: app, profile }, writer.render);
+        recordDocumentBytes(document, bytes);
+        documents.push(document);
       }
     }
   }
+  if (diags.hasErrors() || !layout) return { diagnostics: diags.all };
+  const model: Model = { workload, pipeline: pipelineSteps(workload), environments, applications, documents, layout };
+  // Template budgets last: they need every document's bytes, and only a model that compiled has them.
+  checkSlicesFit(model, tree, diags);
+  if (!options.withoutLayout && !diags.hasErrors()) checkPartsWithinBudget(model, layout, layoutJson!, diags);
   if (diags.hasErrors()) return { diagnostics: diags.all };
-  const model: Model = { workload, pipeline: pipelineSteps(workload), environments, applications, documents };
   return { model, diagnostics: diags.all };
 }
 

@@ -2,6 +2,7 @@
  * The compiled model: what every other part of dynconf reads. It is plain data, built
  * only from a workspace that validated without errors.
  */
+import type { StackLayout } from './layout';
 import type { PipelineStep } from './workload';
 import type { WorkloadConfig } from './types';
 
@@ -13,7 +14,10 @@ export const PROFILE_TYPES: Readonly<Record<ProfileName, 'AWS.AppConfig.FeatureF
   browser: 'AWS.AppConfig.FeatureFlags',
 };
 
-/** AppConfig's hosted configuration limit. */
+/**
+ * AppConfig's hosted configuration limit. dynconf's own limit is lower: hosted content is
+ * inlined in a CloudFormation template (see ./capacity and the document/too-large-for-template rule).
+ */
 export const MAX_DOCUMENT_BYTES = 2 * 1024 * 1024;
 
 export interface ConfigDocument {
@@ -45,6 +49,8 @@ export interface Model {
   readonly environments: readonly string[];
   readonly applications: readonly ApplicationModel[];
   readonly documents: readonly ConfigDocument[];
+  /** config/layout.json: the stack part of every application (empty when loaded with `withoutLayout`). */
+  readonly layout: StackLayout;
 }
 
 export function findDocument(model: Model, environment: string, application: string, profile: ProfileName): ConfigDocument | undefined {

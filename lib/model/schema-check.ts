@@ -14,7 +14,7 @@ import type { JsonFile } from './source';
 /** The format schemas ship with dynconf, beside the data that declares them. */
 export const FORMAT_SCHEMA_DIR = path.resolve(__dirname, '../../config/schemas');
 
-export type FormatName = 'workload' | 'flags' | 'ops-schema';
+export type FormatName = 'workload' | 'flags' | 'ops-schema' | 'layout';
 
 let formatAjv: Ajv | undefined;
 const formatValidators = new Map<FormatName, ValidateFunction>();

@@ -12,6 +12,22 @@ export interface WorkloadConfig {
   readonly environments: Readonly<Record<string, EnvironmentConfig>>;
   readonly applications: Readonly<Record<string, ApplicationConfig>>;
   readonly clusters: Readonly<Record<string, ClusterConfig>>;
+  /** AWS quotas raised in every account and region the workload uses; see lib/model/quotas.ts. */
+  readonly serviceQuotas?: ServiceQuotasConfig;
+}
+
+/** AppConfig quotas dynconf checks; keys as in workload.schema.json. */
+export type AppConfigQuotaKey =
+  | 'applicationsPerRegion'
+  | 'environmentsPerApplication'
+  | 'configurationProfilesPerApplication'
+  | 'deploymentStrategiesPerRegion'
+  | 'monitorsPerEnvironment'
+  | 'validatorsPerConfigurationProfile';
+
+export interface ServiceQuotasConfig {
+  /** Values granted by Service Quotas; each applies to every account and region. */
+  readonly appconfig?: Readonly<Partial<Record<AppConfigQuotaKey, number>>>;
 }
 
 export interface PipelineConfig {
@@ -27,6 +43,17 @@ export interface PipelineConfig {
   readonly waves: readonly WaveConfig[];
   /** Minutes a rollout gate waits for AppConfig to finish before failing the stage. */
   readonly gateTimeoutMinutes?: number;
+  /** The CodeBuild image of every pipeline step, pinned by digest; default in lib/pipeline/build-image.ts. */
+  readonly buildImage?: BuildImageConfig;
+}
+
+export interface BuildImageConfig {
+  /** Where the image is copied from, with the tag its digest was read from (e.g. public.ecr.aws/docker/library/node:24-bookworm). */
+  readonly image: string;
+  /** `sha256:<64 hex>`: what is copied and what CodeBuild pulls. */
+  readonly digest: string;
+  /** The ECR repository in the pipeline account and region that holds the copy; default `<workload>-dynconf/build-image`. */
+  readonly repository?: string;
 }
 
 export interface WaveConfig {
@@ -107,10 +134,39 @@ export interface ClusterConfig {
   readonly clusterName?: string;
   /** Role CloudFormation's kubectl handler assumes to apply manifests. */
   readonly kubectlRoleArn: string;
+  /** How the kubectl handler reaches the cluster's API endpoint, and which kubectl it runs. */
+  readonly kubectl: KubectlConfig;
   readonly credentials: AgentCredentials;
   readonly agent: AgentConfig;
-  /** Namespaces whose workloads read configuration from the agent. */
-  readonly namespaces: readonly string[];
+  /** Namespaces whose workloads read configuration from the agent, by name. */
+  readonly namespaces: Readonly<Record<string, NamespaceConfig>>;
+}
+
+/** EKS cluster endpoint access, as the EKS console and API name it. */
+export type EndpointAccess = 'public' | 'private' | 'public-and-private';
+
+export interface KubectlConfig {
+  /** The cluster's endpoint access: a private-only endpoint is reachable only from its VPC. */
+  readonly endpointAccess: EndpointAccess;
+  /** The cluster's Kubernetes minor version (`1.34`): picks the kubectl layer. */
+  readonly kubernetesVersion: string;
+  /** VPC of the subnets below; required with `subnetIds`. */
+  readonly vpcId?: string;
+  /** Private subnets the kubectl handler runs in, to reach a private endpoint. */
+  readonly subnetIds?: readonly string[];
+  /** Security group of the handler, allowed to reach the cluster's security group on 443. */
+  readonly securityGroupId?: string;
+}
+
+export interface NamespaceConfig {
+  /** Applications whose configuration the pods of this namespace read from the agent. */
+  readonly applications: readonly string[];
+  /**
+   * Of those, the applications the agent fetches when it starts (PREFETCH_LIST), in every
+   * environment the cluster serves; the rest are fetched on a pod's first request.
+   * @default none
+   */
+  readonly prefetch?: readonly string[];
 }
 
 export interface AgentConfig {

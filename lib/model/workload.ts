@@ -116,13 +116,14 @@ export function checkWorkload(json: JsonFile, w: WorkloadConfig, diags: Diagnost
         fix: `list it in the clusters of an environment, or remove it`,
       });
     }
-    const overlap = cluster.namespaces.indexOf(cluster.agent.namespace);
-    if (overlap >= 0) {
-      diags.error(json.locate(['clusters', name, 'namespaces', overlap]), 'workload/agent-namespace-consumes', `namespace '${cluster.agent.namespace}' is the agent's own namespace`, {
+    if (Object.hasOwn(cluster.namespaces, cluster.agent.namespace)) {
+      diags.error(json.locateKey(['clusters', name, 'namespaces', cluster.agent.namespace]), 'workload/agent-namespace-consumes', `namespace '${cluster.agent.namespace}' is the agent's own namespace`, {
         field: `clusters.${name}.namespaces`,
         fix: "consumers run in their own namespaces: the agent's namespace admits hostPorts, which application pods should not get",
       });
     }
+    checkNamespaces(json, w, name, diags);
+    checkKubectl(json, name, cluster.kubectl, diags);
     if (cluster.credentials.type === 'irsa' && !arnAccountMatches(cluster.credentials.oidcProviderArn, cluster.account)) {
       diags.error(json.locate(['clusters', name, 'credentials', 'oidcProviderArn']), 'workload/cross-account-arn', `OIDC provider is not in the cluster's account ${cluster.account}`, {
         field: `clusters.${name}.credentials.oidcProviderArn`,
@@ -196,6 +197,64 @@ function checkEnvironment(
   } else if (env.tier === 'gamma' && env.monitors.length === 0) {
     diags.warning(json.locateKey(['environments', name, 'monitors']), 'policy/gamma-without-monitor', `gamma environment '${name}' has no monitor`, {
       fix: 'add an alarm so gamma can catch what beta missed',
+    });
+  }
+}
+
+/** What each consuming namespace reads: applications workload.json declares; prefetch only among them. */
+function checkNamespaces(json: JsonFile, w: WorkloadConfig, cluster: string, diags: Diagnostics): void {
+  const appNames = Object.keys(w.applications);
+  for (const [ns, config] of Object.entries(w.clusters[cluster]!.namespaces)) {
+    const at = (...p: (string | number)[]) => json.locate(['clusters', cluster, 'namespaces', ns, ...p]);
+    config.applications.forEach((app, i) => {
+      if (!Object.hasOwn(w.applications, app)) {
+        diags.error(at('applications', i), 'workload/namespace-unknown-application', `namespace '${ns}' reads unknown application '${app}'`, {
+          field: `clusters.${cluster}.namespaces.${ns}.applications`,
+          fix: unknownNameFix('application', app, appNames),
+        });
+      }
+    });
+    (config.prefetch ?? []).forEach((app, i) => {
+      if (!config.applications.includes(app)) {
+        diags.error(at('prefetch', i), 'workload/prefetch-not-read', `namespace '${ns}' prefetches '${app}', which it does not list in its applications`, {
+          field: `clusters.${cluster}.namespaces.${ns}.prefetch`,
+          fix: `add '${app}' to clusters.${cluster}.namespaces.${ns}.applications, or remove it from prefetch`,
+        });
+      }
+    });
+  }
+}
+
+/**
+ * Kubernetes minor versions the bundled kubectl layers serve: kubectl supports one minor
+ * version either side of the API server ("Version Skew Policy", kubernetes.io), and
+ * lib/agent ships the layers of kubectl 1.33, 1.34 and 1.35.
+ */
+export const SUPPORTED_KUBERNETES_VERSIONS = ['1.32', '1.33', '1.34', '1.35', '1.36'] as const;
+
+/**
+ * A private-only endpoint answers only inside its VPC ("Cluster API server endpoint", Amazon
+ * EKS User Guide), and the kubectl handler Lambda runs outside any VPC unless it is given
+ * subnets and a security group: without them its first manifest would time out at deploy.
+ */
+function checkKubectl(json: JsonFile, cluster: string, kubectl: WorkloadConfig['clusters'][string]['kubectl'], diags: Diagnostics): void {
+  const at = (...p: string[]) => json.locate(['clusters', cluster, 'kubectl', ...p]);
+  const inVpc = kubectl.subnetIds !== undefined || kubectl.securityGroupId !== undefined || kubectl.vpcId !== undefined;
+  if (kubectl.endpointAccess === 'private' && !inVpc) {
+    diags.error(at('endpointAccess'), 'workload/private-endpoint-unreachable', `cluster '${cluster}' has a private-only endpoint, but the kubectl handler would run outside its VPC and could not reach it`, {
+      field: `clusters.${cluster}.kubectl`,
+      fix: 'add vpcId, subnetIds (private subnets with a route to the EKS and STS APIs) and securityGroupId (allowed to reach the cluster security group on 443)',
+    });
+  } else if (inVpc && (kubectl.subnetIds === undefined || kubectl.securityGroupId === undefined || kubectl.vpcId === undefined)) {
+    diags.error(at(), 'workload/kubectl-vpc-incomplete', `cluster '${cluster}': the kubectl handler needs vpcId, subnetIds and securityGroupId together to run in the VPC`, {
+      field: `clusters.${cluster}.kubectl`,
+      fix: 'give all three, or none to run the handler outside the VPC (public endpoint)',
+    });
+  }
+  if (!(SUPPORTED_KUBERNETES_VERSIONS as readonly string[]).includes(kubectl.kubernetesVersion)) {
+    diags.error(at('kubernetesVersion'), 'workload/kubernetes-version-unsupported', `Kubernetes ${kubectl.kubernetesVersion} has no matching kubectl layer in dynconf`, {
+      field: `clusters.${cluster}.kubectl.kubernetesVersion`,
+      fix: `use one of ${SUPPORTED_KUBERNETES_VERSIONS.join(', ')}, or add the @aws-cdk/lambda-layer-kubectl package for it to lib/agent/kubectl.ts`,
     });
   }
 }
