@@ -4,6 +4,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { assignParts, LAYOUT_FILE, layoutFileContent, loadWorkspaceFromDisk } from '../lib/model';
 
 export interface GeneratedSize {
   readonly applications: number;
@@ -88,6 +89,14 @@ export function generateWorkspace(dir: string, size: GeneratedSize): void {
     write(dir, `config/ops/${app}/default.json`, { $schema: './schema.json', logLevel: 'INFO', timeouts: { connectMs: 500, readMs: 2000 } });
     for (const env of envs) write(dir, `config/ops/${app}/${env}.json`, { $schema: './schema.json', logLevel: env === 'beta' ? 'DEBUG' : 'ERROR' });
   }
+  writeLayout(dir);
+}
+
+/** config/layout.json as `dynconf layout` writes it for a fresh workspace. */
+function writeLayout(dir: string): void {
+  const { model, diagnostics } = loadWorkspaceFromDisk(dir, { withoutLayout: true });
+  if (!model) throw new Error(`generated workspace does not validate: ${diagnostics.map((d) => `${d.file}:${d.line} ${d.message}`).join('; ')}`);
+  fs.writeFileSync(path.join(dir, LAYOUT_FILE), layoutFileContent(assignParts(model, {}).parts));
 }
 
 function write(root: string, rel: string, value: unknown): void {

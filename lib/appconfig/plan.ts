@@ -8,11 +8,23 @@
  *   region uses. The stage of the first of those environments in pipeline order owns it.
  * - One environment stack (or several parts) per environment: AppConfig Environments,
  *   monitors, hosted versions and deployments.
- * Applications are split across parts in name order, next-fit, within PLANNING_BUDGET.
+ * Each application's part comes from config/layout.json (model.layout), the same part in
+ * every stack, so adding or removing an application never moves another one. Every part
+ * from 1 to the highest in use has its stacks, even when removals emptied it: a part that
+ * vanished from the plan would leave its stacks, and their resources, behind in AWS.
+ * The cost model that keeps each part under the template limits is lib/model/capacity.ts;
+ * `validate` (lib/model) enforces it, so a plan of a loaded model always fits.
  */
-import { accountRegions, type ApplicationModel, type EnvironmentConfig, type Model } from '../model';
-import { BYTES_PER_RESOURCE, jsonStringBytes, partition, PLANNING_BUDGET, type StackCost } from './limits';
+import { accountRegions, partCount, type Model } from '../model';
 import { environmentStackId, environmentStackName, sharedStackId, sharedStackName } from './names';
+
+export {
+  environmentApplicationCost,
+  environmentFixedCost,
+  monitorCount,
+  sharedApplicationCost,
+  sharedFixedCost,
+} from '../model';
 
 export interface StackPlan {
   readonly stackName: string;
@@ -57,29 +69,34 @@ export function pipelineOrder(model: Model): string[] {
 
 const byName = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
-export function planAppConfig(model: Model, budget: StackCost = PLANNING_BUDGET): AppConfigPlan {
+export function planAppConfig(model: Model): AppConfigPlan {
   const order = pipelineOrder(model);
-  const apps = [...model.applications].sort((a, b) => byName(a.name, b.name));
   const workload = model.workload.workload;
+  const { parts } = model.layout;
+  const unplaced = model.applications
+    .map((a) => a.name)
+    .filter((name) => parts[name] === undefined)
+    .sort(byName);
+  if (unplaced.length > 0) throw new Error(`config/layout.json gives no stack part to ${unplaced.join(', ')}; run \`npx dynconf layout\``);
+  const appsOfPart = Array.from({ length: partCount(parts) }, (_, i) =>
+    model.applications
+      .map((a) => a.name)
+      .filter((name) => parts[name] === i + 1)
+      .sort(byName),
+  );
 
   const shared: SharedStackPlan[] = [];
   for (const group of accountRegions(model)) {
     const environments = [...group.environments].sort((a, b) => order.indexOf(a) - order.indexOf(b));
     const strategies = [...new Set(environments.map((e) => model.workload.environments[e]!.strategy))].sort(byName);
-    const parts = partition(apps, {
-      costOf: sharedApplicationCost,
-      fixedCost: (part) => sharedFixedCost(part === 1 ? strategies.length : 0),
-      budget,
-      describe: (app) => `application '${app.name}' (shared stack of ${group.key})`,
-    });
-    parts.forEach((partApps, i) =>
+    appsOfPart.forEach((applications, i) =>
       shared.push({
         stackName: sharedStackName(workload, group, i + 1),
         constructId: sharedStackId(group, i + 1),
         account: group.account,
         region: group.region,
         part: i + 1,
-        applications: partApps.map((a) => a.name),
+        applications,
         accountRegion: group.key,
         owner: environments[0]!,
         environments,
@@ -92,60 +109,20 @@ export function planAppConfig(model: Model, budget: StackCost = PLANNING_BUDGET)
   const environments: EnvironmentStackPlan[] = [];
   for (const env of order) {
     const config = model.workload.environments[env]!;
-    const metricAlarms = config.monitors.filter((m) => 'metricAlarm' in m).length;
-    const parts = partition(apps, {
-      costOf: (app) => environmentApplicationCost(model, env, app),
-      fixedCost: (part) => environmentFixedCost(monitorCount(config) > 0, part === 1 ? metricAlarms : 0),
-      budget,
-      describe: (app) => `application '${app.name}' (environment ${env})`,
-    });
-    parts.forEach((partApps, i) =>
+    appsOfPart.forEach((applications, i) =>
       environments.push({
         stackName: environmentStackName(workload, env, i + 1),
         constructId: environmentStackId(i + 1),
         account: config.account,
         region: config.region,
         part: i + 1,
-        applications: partApps.map((a) => a.name),
+        applications,
         environment: env,
         createsAlarms: i === 0,
       }),
     );
   }
   return { shared, environments };
-}
-
-/** Monitors of an environment: workload.json's, plus its canary's alarm (the stage creates the canary). */
-export function monitorCount(config: EnvironmentConfig): number {
-  return config.monitors.length + (config.canary ? 1 : 0);
-}
-
-/** Application, one profile per profile, one IDs parameter. */
-export function sharedApplicationCost(app: ApplicationModel): StackCost {
-  const resources = 1 + app.profiles.length + 1;
-  return { resources, bytes: resources * BYTES_PER_RESOURCE + jsonStringBytes(app.opsSchema), parameters: 0 };
-}
-
-/** CDK metadata, and per strategy the strategy and its ID parameter; the bootstrap version parameter. */
-export function sharedFixedCost(strategies: number): StackCost {
-  const resources = 1 + 2 * strategies;
-  return { resources, bytes: resources * BYTES_PER_RESOURCE + 4096, parameters: 1 };
-}
-
-/** Environment, then per profile a hosted version and a deployment; one IDs parameter. */
-export function environmentApplicationCost(model: Model, environment: string, app: ApplicationModel): StackCost {
-  const resources = 1 + 2 * app.profiles.length;
-  const content = model.documents
-    .filter((d) => d.environment === environment && d.application === app.name)
-    .reduce((sum, d) => sum + jsonStringBytes(d.content), 0);
-  const monitors = monitorCount(model.workload.environments[environment]!);
-  return { resources, bytes: resources * BYTES_PER_RESOURCE + content + monitors * 300, parameters: 1 };
-}
-
-/** CDK metadata, the monitor role, the metric alarms; bootstrap version and strategy ID parameters. */
-export function environmentFixedCost(hasMonitors: boolean, metricAlarms: number): StackCost {
-  const resources = 1 + (hasMonitors ? 1 : 0) + metricAlarms;
-  return { resources, bytes: resources * BYTES_PER_RESOURCE + 4096, parameters: 2 };
 }
 
 /** The shared stacks an environment's stage must deploy. */

@@ -30,3 +30,19 @@ export function replaceDirectory(out: string, files: ReadonlyMap<string, string>
     throw e;
   }
 }
+
+/**
+ * Replace one file so that a reader (an editor, a concurrent `validate`) sees the old or
+ * the new content, never half: write a sibling temporary file, then rename it over.
+ */
+export function replaceFile(file: string, content: string): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const staging = `${file}.tmp-${process.pid}`;
+  try {
+    fs.writeFileSync(staging, content);
+    fs.renameSync(staging, file);
+  } catch (e) {
+    fs.rmSync(staging, { force: true });
+    throw e;
+  }
+}

@@ -132,7 +132,7 @@ describe('EnvironmentStage', () => {
   });
 
   test('split: later parts depend on part 1 (its alarms) and on the shared parts of the same stage', () => {
-    const plan = planAppConfig(model, { resources: 16, bytes: 10_000_000, parameters: 100 });
+    const plan = planAppConfig({ ...model, layout: { parts: { 'groupsync-v3': 1, 'payment-service-v2': 1, 'search-service-net': 2, 'sso-service': 2 } } });
     const app = new cdk.App();
     const prod01 = new EnvironmentStage(app, 'prod-01', { model, environment: 'prod-01', plan });
     const prod02 = new EnvironmentStage(app, 'prod-02', { model, environment: 'prod-02', plan });

@@ -1,35 +1,7 @@
 import * as cdk from 'aws-cdk-lib';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
-import { measureTemplates, partition, templateLimitViolations, type StackCost } from '../../lib/appconfig';
+import { CODEPIPELINE_TEMPLATE_BYTES, HARD_BUDGET, measureTemplates, templateLimitViolations, TEMPLATE_LIMITS } from '../../lib/appconfig';
 import { rmrf, tempDir } from '../support/workspace';
-
-const cost = (resources: number, bytes = 0, parameters = 0): StackCost => ({ resources, bytes, parameters });
-
-describe('partition', () => {
-  const options = { costOf: (n: number) => cost(n), fixedCost: () => cost(1), budget: cost(10), describe: (n: number) => `item ${n}` };
-
-  test('fills each part up to the budget, in order, next-fit', () => {
-    expect(partition([3, 3, 3, 3, 5, 1], options)).toEqual([[3, 3, 3], [3, 5, 1]]);
-  });
-
-  test('always returns one part, empty when there is nothing to place', () => {
-    expect(partition([], options)).toEqual([[]]);
-  });
-
-  test('counts the first part’s larger fixed cost', () => {
-    expect(partition([3, 3, 3], { ...options, fixedCost: (part) => cost(part === 1 ? 5 : 1) })).toEqual([[3], [3, 3]]);
-  });
-
-  test('splits on bytes and parameters as well as resources', () => {
-    expect(partition([cost(1, 60), cost(1, 60)], { costOf: (c) => c, fixedCost: () => cost(0), budget: cost(10, 100, 10), describe: () => 'x' })).toHaveLength(2);
-    expect(partition([cost(1, 0, 6), cost(1, 0, 6)], { costOf: (c) => c, fixedCost: () => cost(0), budget: cost(10, 100, 10), describe: () => 'x' })).toHaveLength(2);
-  });
-
-  test('an item that cannot fit in any stack is an error naming it and the fix', () => {
-    expect(() => partition([2, 12], options)).toThrow(/item 12 needs 12 resources.*9 resources.*left.*split the application/);
-    expect(() => partition([12], options)).toThrow(/item 12/);
-  });
-});
 
 describe('template limits', () => {
   test('measures every stack of nested stages, and reports what is over a limit', () => {
@@ -44,10 +16,49 @@ describe('template limits', () => {
       expect(m).toMatchObject({ stackName: 'params', resources: 1, parameters: 4, outputs: 0 });
       expect(m!.bytes).toBeGreaterThan(2000);
       expect(templateLimitViolations(assembly)).toEqual([]);
-      expect(templateLimitViolations(assembly, { resources: 500, bytes: 1000, parameters: 3 }).map((v) => v.message)).toEqual([
-        expect.stringMatching(/^\d+ template bytes, CloudFormation allows 1000$/),
+      expect(templateLimitViolations(assembly, { resources: 500, bytes: 1000, parameters: 3, outputs: 200 }).map((v) => v.message)).toEqual([
+        expect.stringMatching(/^\d+ template bytes, CodePipeline's CloudFormation action allows 1000$/),
         '4 parameters, CloudFormation allows 3',
       ]);
+    } finally {
+      rmrf(outdir);
+    }
+  });
+});
+
+describe("CodePipeline's template limit", () => {
+  test('is the smallest limit on the path, and the hard budget stays under it with a margin', () => {
+    expect(TEMPLATE_LIMITS).toEqual({ resources: 500, bytes: 512_000, parameters: 200, outputs: 200 });
+    expect(CODEPIPELINE_TEMPLATE_BYTES).toBe(512_000);
+    expect(HARD_BUDGET.bytes).toBeLessThanOrEqual(0.9 * CODEPIPELINE_TEMPLATE_BYTES);
+    expect(HARD_BUDGET.resources).toBeLessThan(TEMPLATE_LIMITS.resources);
+    expect(HARD_BUDGET.parameters).toBeLessThan(TEMPLATE_LIMITS.parameters);
+  });
+
+  /** A one-resource template padded, through template metadata, to exactly `bytes`. */
+  const synthTemplateOf = (bytes: number) => {
+    const pad = (n: number) => {
+      const outdir = tempDir('dynconf-cdk-');
+      const app = new cdk.App({ outdir, analyticsReporting: false });
+      const stack = new cdk.Stack(app, 'Big', { stackName: 'big' });
+      new ssm.StringParameter(stack, 'P', { stringValue: 'x' });
+      stack.addMetadata('Padding', 'x'.repeat(n));
+      return { assembly: app.synth(), outdir };
+    };
+    const empty = pad(0);
+    const base = measureTemplates(empty.assembly)[0]!.bytes;
+    rmrf(empty.outdir);
+    return pad(bytes - base);
+  };
+
+  test.each([
+    [CODEPIPELINE_TEMPLATE_BYTES, []],
+    [CODEPIPELINE_TEMPLATE_BYTES + 1, [`${CODEPIPELINE_TEMPLATE_BYTES + 1} template bytes, CodePipeline's CloudFormation action allows 512000`]],
+  ])('a template of %d bytes: %j', (size, expected) => {
+    const { assembly, outdir } = synthTemplateOf(size);
+    try {
+      expect(measureTemplates(assembly)[0]!.bytes).toBe(size);
+      expect(templateLimitViolations(assembly).map((v) => v.message)).toEqual(expected);
     } finally {
       rmrf(outdir);
     }

@@ -1,4 +1,4 @@
-import { planAppConfig, sharedStacksOwnedBy, sharedStacksRead, environmentStacksOf, pipelineOrder, type StackCost } from '../../lib/appconfig';
+import { planAppConfig, sharedStacksOwnedBy, sharedStacksRead, environmentStacksOf, pipelineOrder } from '../../lib/appconfig';
 import { loadModel } from './sample';
 
 const model = loadModel();
@@ -23,27 +23,36 @@ test('the sample fits one stack per environment and per account and region', () 
   expect(plan.environments[0]!.applications).toEqual(['groupsync-v3', 'payment-service-v2', 'search-service-net', 'sso-service']);
 });
 
-describe('a budget that forces splits', () => {
-  // 16 resources: prod-01 holds 3 fixed (metadata, monitor role, alarm) + 7 (groupsync-v3:
-  // environment, 3 versions, 3 deployments) + 5 (payment-service-v2), so search-service-net
-  // (5 more) opens part 2. The shared stack holds 3 fixed (metadata, strategy and its
-  // parameter) + 5 + 4 + 4, so sso-service opens its part 2.
-  const budget: StackCost = { resources: 16, bytes: 10_000_000, parameters: 100 };
-  const plan = planAppConfig(model, budget);
+describe('a layout with two parts', () => {
+  const parts = { 'groupsync-v3': 1, 'payment-service-v2': 1, 'search-service-net': 2, 'sso-service': 2 };
+  const plan = planAppConfig({ ...model, layout: { parts } });
 
-  test('parts are numbered, named and filled in application-name order', () => {
+  test('parts are numbered and named, and hold the applications the layout gives them, in every stack', () => {
     expect(environmentStacksOf(plan, 'prod-01').map((s) => [s.stackName, s.constructId, s.applications, s.createsAlarms])).toEqual([
       ['g360-appconfig-prod-01', 'AppConfig', ['groupsync-v3', 'payment-service-v2'], true],
       ['g360-appconfig-prod-01-2', 'AppConfig-2', ['search-service-net', 'sso-service'], false],
     ]);
     expect(plan.shared.filter((s) => s.accountRegion === '333333333333-us-east-1').map((s) => [s.stackName, s.strategies, s.applications])).toEqual([
-      ['g360-appconfig-shared-333333333333-us-east-1', ['prod-linear'], ['groupsync-v3', 'payment-service-v2', 'search-service-net']],
-      ['g360-appconfig-shared-333333333333-us-east-1-2', [], ['sso-service']],
+      ['g360-appconfig-shared-333333333333-us-east-1', ['prod-linear'], ['groupsync-v3', 'payment-service-v2']],
+      ['g360-appconfig-shared-333333333333-us-east-1-2', [], ['search-service-net', 'sso-service']],
     ]);
   });
 
-  test('the same model and budget always give the same plan', () => {
-    expect(planAppConfig(model, budget)).toEqual(plan);
+  test('the same model and layout always give the same plan', () => {
+    expect(planAppConfig({ ...model, layout: { parts } })).toEqual(plan);
+  });
+
+  test('a part emptied by removals keeps its stacks, so they are deployed empty rather than left behind', () => {
+    const holes = planAppConfig({ ...model, layout: { parts: { ...parts, 'search-service-net': 3, 'sso-service': 3 } } });
+    expect(environmentStacksOf(holes, 'beta').map((s) => [s.stackName, s.applications])).toEqual([
+      ['g360-appconfig-beta', ['groupsync-v3', 'payment-service-v2']],
+      ['g360-appconfig-beta-2', []],
+      ['g360-appconfig-beta-3', ['search-service-net', 'sso-service']],
+    ]);
+  });
+
+  test('an application without a part is an error naming it and the fix', () => {
+    expect(() => planAppConfig({ ...model, layout: { parts: { 'groupsync-v3': 1 } } })).toThrow(/no stack part to payment-service-v2, search-service-net, sso-service; run `npx dynconf layout`/);
   });
 
   test('an environment stack reads the shared parts holding its applications and the one holding its strategy', () => {

@@ -18,7 +18,8 @@ each change reaches first. Exit 0 whether or not there are changes.`,
     const ref = requiredOption(args, 'base');
     const format = choiceOption(args, 'format', ['text', 'markdown', 'json'] as const, 'text');
     const head = requireModel(root, io);
-    const base = requireModel(new GitTree(root, ref), io);
+    // The base may predate config/layout.json, and stack parts do not change what AppConfig serves.
+    const base = requireModel(new GitTree(root, ref), io, { withoutLayout: true });
     const diff = diffModels(base, head);
     io.stdout.write(format === 'json' ? `${JSON.stringify(diff, null, 2)}\n` : format === 'markdown' ? renderMarkdown(diff, ref) : renderText(diff, ref));
     return EXIT_OK;

@@ -4,6 +4,7 @@ import { agentCommand } from './agent';
 import { bffCommand } from './bff';
 import { buildCommand } from './build';
 import { diffCommand } from './diff';
+import { layoutCommand } from './layout';
 import { manifestsCommand } from './manifests';
 import { driftCommand } from './drift';
 import { planCommand } from './plan';
@@ -11,4 +12,4 @@ import { rolloutCommand } from './rollout';
 import { validateCommand } from './validate';
 import { verifyCommand } from './verify';
 
-export const COMMANDS: readonly Command[] = [validateCommand, buildCommand, manifestsCommand, diffCommand, planCommand, rolloutCommand, driftCommand, verifyCommand, agentCommand, bffCommand];
+export const COMMANDS: readonly Command[] = [validateCommand, layoutCommand, buildCommand, manifestsCommand, diffCommand, planCommand, rolloutCommand, driftCommand, verifyCommand, agentCommand, bffCommand];
