@@ -14,6 +14,7 @@ import * as cdk from 'aws-cdk-lib';
 import { templateLimitViolations } from '../lib/appconfig';
 import { formatDiagnostic, loadWorkspaceFromDisk } from '../lib/model';
 import { buildDynconfApp } from '../lib/pipeline/app';
+import { iamLimitViolations } from '../lib/pipeline/iam-limits';
 
 const app = new cdk.App();
 const root = path.resolve((app.node.tryGetContext('dynconf:root') as string | undefined) ?? path.join(__dirname, '..'));
@@ -28,5 +29,13 @@ buildDynconfApp(app, model);
 const assembly = app.synth();
 
 const overLimits = templateLimitViolations(assembly);
-for (const v of overLimits) console.error(`${v.templateFile}: stack ${v.stackName} has ${v.message}; lower PLANNING_BUDGET in lib/appconfig/limits.ts so the planner splits it`);
-if (overLimits.length > 0) process.exit(1);
+for (const v of overLimits) {
+  console.error(
+    `${v.templateFile}: stack ${v.stackName} has ${v.message}. validate's cost model (lib/model/capacity.ts) estimated it under the hard budget, so the estimate is too low: ` +
+      'raise BYTES_PER_RESOURCE or the resource counts there (test/appconfig/scale.test.ts measures them); to deploy meanwhile, move an application of this part to another with `npx dynconf layout --move <app>` (README: Moving an application to another stack part)',
+  );
+}
+// IAM applies its policy quotas at deploy time, role by role across stacks: fail here instead.
+const overIam = iamLimitViolations(assembly);
+for (const v of overIam) console.error(`dynconf: IAM would refuse ${v.subject}: ${v.message}`);
+if (overLimits.length > 0 || overIam.length > 0) process.exit(1);

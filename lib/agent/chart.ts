@@ -78,7 +78,7 @@ export class AgentChart extends Chart {
     const config = clusterConfig(props.model, props.cluster);
     checkNamespaces(props.cluster, config);
     const names = agentNames(props.model, props.cluster);
-    this.tokenNamespaces = [config.agent.namespace, ...config.namespaces];
+    this.tokenNamespaces = [config.agent.namespace, ...Object.keys(config.namespaces)];
 
     this.agentNamespace = new kplus.Namespace(this, 'Namespace', {
       metadata: {
@@ -121,6 +121,7 @@ export class AgentChart extends Chart {
 
   private addDaemonSet(props: AgentChartProps, config: ClusterConfig): kplus.DaemonSet {
     const agent = config.agent;
+    const prefetch = prefetchList(props.model, props.cluster);
     const ds = new kplus.DaemonSet(this, 'DaemonSet', {
       metadata: { name: AGENT_NAME, namespace: agent.namespace, labels: this.agentLabels },
       podMetadata: { labels: this.agentLabels },
@@ -144,7 +145,8 @@ export class AgentChart extends Chart {
             HTTP_PORT: kplus.EnvValue.fromValue(String(agent.port)),
             ACCESS_TOKEN: kplus.EnvValue.fromSecretValue({ secret: kplus.Secret.fromSecretName(this, 'AgentTokenRef', TOKEN_SECRET_NAME), key: TOKEN_SECRET_KEY }),
             POLL_INTERVAL: kplus.EnvValue.fromValue(`${agent.pollIntervalSeconds}s`),
-            PREFETCH_LIST: kplus.EnvValue.fromValue(prefetchList(props.model, props.cluster)),
+            // Only what pods need at start (namespaces' `prefetch`); the rest on first request.
+            ...(prefetch ? { PREFETCH_LIST: kplus.EnvValue.fromValue(prefetch) } : {}),
             SERVICE_REGION: kplus.EnvValue.fromValue(config.region),
             LOG_LEVEL: kplus.EnvValue.fromValue(agent.logLevel),
             REQUEST_TIMEOUT: kplus.EnvValue.fromValue(`${agent.requestTimeoutMs}ms`),
@@ -258,7 +260,7 @@ export class AgentChart extends Chart {
 }
 
 function checkNamespaces(cluster: string, config: ClusterConfig): void {
-  if (config.namespaces.includes(config.agent.namespace)) {
+  if (Object.hasOwn(config.namespaces, config.agent.namespace)) {
     throw new Error(
       `clusters.${cluster}.agent.namespace: '${config.agent.namespace}' is also listed in clusters.${cluster}.namespaces; ` +
         'it must enforce the privileged Pod Security level for the hostPort, which would loosen every workload there: give the agent a namespace of its own',

@@ -1,48 +1,17 @@
 /**
- * cdk-nag's AwsSolutions-IAM5 reports every wildcard ARN as its own finding, and v3 only
- * accepts an acknowledgement that names the finding exactly. The configuration-read grants
- * end in `/configuration/*` (one environment's profiles: AppConfig's data plane has no
- * narrower ARN that an IEnvironment knows), and their ARNs carry references that are only
- * final once CloudFormation references are resolved. So the acknowledgements are written
- * then, one per finding, and only for statements that are exactly such a grant: any other
- * wildcard is still reported.
+ * cdk-nag findings on what aws-cdk-lib builds for the agent stack (the kubectl handler of
+ * an imported cluster), acknowledged one by one with the reason each is acceptable.
  */
-import { CfnResource, Stack, Validations } from 'aws-cdk-lib';
+import { Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference';
 import type { IConstruct } from 'constructs';
 
-const CONFIG_READ_ACTIONS = ['appconfig:GetLatestConfiguration', 'appconfig:StartConfigurationSession'];
-
 interface Statement {
   readonly Effect?: string;
   readonly Action?: string | string[];
   readonly Resource?: unknown;
-}
-
-/** Acknowledge, per finding, the IAM5 wildcards of configuration-read grants under `scope`. */
-export function acknowledgeConfigReadWildcards(scope: IConstruct): void {
-  scope.node.addValidation({
-    validate: () => {
-      for (const node of scope.node.findAll()) {
-        if (!(node instanceof iam.CfnPolicy) || !CfnResource.isCfnResource(node)) continue;
-        const doc = Stack.of(node).resolve(node.policyDocument) as { Statement?: Statement[] };
-        for (const s of doc.Statement ?? []) {
-          if (s.Effect !== 'Allow' || !isConfigRead(s)) continue;
-          for (const resource of ([] as unknown[]).concat(s.Resource ?? [])) {
-            const flat = flattenCfnReference(resource);
-            if (!flat.endsWith('/configuration/*')) continue;
-            Validations.of(node).acknowledge({
-              id: `AwsSolutions-IAM5[Resource::${flat}]`,
-              reason: "Read access to one AppConfig environment's configuration profiles (<environment ARN>/configuration/*), as grantReadConfig writes it",
-            });
-          }
-        }
-      }
-      return [];
-    },
-  });
 }
 
 /**
@@ -82,9 +51,4 @@ export function acknowledgeKubectlProvider(provider: IConstruct): void {
       return [];
     },
   });
-}
-
-function isConfigRead(s: Statement): boolean {
-  const actions = ([] as string[]).concat(s.Action ?? []);
-  return actions.length > 0 && actions.every((a) => CONFIG_READ_ACTIONS.includes(a));
 }

@@ -4,9 +4,7 @@
  * role that may read it, and the agent chart applied to the (imported) cluster, so an
  * agent change rolls out with the same waves as a configuration change.
  */
-import { KubectlV34Layer } from '@aws-cdk/lambda-layer-kubectl-v34';
 import { Stack, Validations, type StackProps } from 'aws-cdk-lib';
-import type * as appconfig from 'aws-cdk-lib/aws-appconfig';
 import * as eks from 'aws-cdk-lib/aws-eks';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -16,11 +14,10 @@ import type { Construct } from 'constructs';
 import type { ClusterConfig, Model } from '../model';
 import { AgentChart, type AgentChartProps } from './chart';
 import { AGENT_NAME, agentNames, type AgentNames } from './names';
-import { acknowledgeConfigReadWildcards, acknowledgeKubectlProvider } from './nag';
-import { clusterConfig, clusterOwner, servedEnvironments } from './topology';
-
-/** AppConfig environments by environment name, then application name. */
-export type EnvironmentsByName = Readonly<Record<string, Readonly<Record<string, appconfig.IEnvironment>>>>;
+import { grantConfigurationReads } from '../appconfig/configuration-reads';
+import { kubectlLayerFor, kubectlNetworkAttributes } from './kubectl';
+import { acknowledgeKubectlProvider } from './nag';
+import { clusterConfig, servedEnvironments } from './topology';
 
 /** Length of the generated token: 64 letters and digits, about 380 bits. */
 export const TOKEN_LENGTH = 64;
@@ -29,13 +26,6 @@ export interface ClusterAgentStackProps extends StackProps {
   readonly model: Model;
   /** Key of the cluster in workload.json `clusters`. */
   readonly cluster: string;
-  /**
-   * The AppConfig environments this stage deploys that the cluster serves, with every
-   * application's; the agent role may read their configurations. It must include the
-   * owning environment. Environments that later stages deploy grant themselves with
-   * `AgentConfigAccess`.
-   */
-  readonly environments: EnvironmentsByName;
   /**
    * Options of the agent chart.
    * @default - the chart's defaults
@@ -47,9 +37,8 @@ export interface ClusterAgentStackProps extends StackProps {
    */
   readonly tokenSyncPrincipal?: iam.IPrincipal;
   /**
-   * Lambda layer with kubectl and helm for the kubectl handler; match it to the cluster's
-   * Kubernetes version (kubectl supports one minor version either side).
-   * @default KubectlV34Layer
+   * Lambda layer with kubectl and helm for the kubectl handler.
+   * @default - the layer that matches clusters.<cluster>.kubectl.kubernetesVersion
    */
   readonly kubectlLayer?: lambda.ILayerVersion;
 }
@@ -68,7 +57,6 @@ export class ClusterAgentStack extends Stack {
     const config = clusterConfig(props.model, props.cluster);
     super(scope, id, { ...props, env: props.env ?? { account: config.account, region: config.region } });
     checkPlacement(this, props.cluster, config);
-    checkEnvironments(props);
     const names = agentNames(props.model, props.cluster);
 
     this.agentRole = new iam.Role(this, 'AgentRole', {
@@ -87,10 +75,10 @@ export class ClusterAgentStack extends Stack {
       });
       association.node.addDependency(this.agentRole);
     }
-    for (const apps of Object.values(props.environments)) {
-      for (const environment of Object.values(apps)) environment.grantReadConfig(this.agentRole);
-    }
-    acknowledgeConfigReadWildcards(this.agentRole);
+    // Every environment the cluster serves is in its account and region (validate), and so
+    // is every environment a later stage adds: one statement serves them all, at any number
+    // of applications, and no later stage has to touch this role.
+    grantConfigurationReads(this.agentRole, { partition: names.partition, account: config.account, region: config.region });
 
     this.tokenSecret = new secretsmanager.Secret(this, 'TokenSecret', {
       secretName: names.tokenSecretName,
@@ -112,7 +100,8 @@ export class ClusterAgentStack extends Stack {
     const cluster = eks.Cluster.fromClusterAttributes(this, 'Cluster', {
       clusterName: names.eksClusterName,
       kubectlRoleArn: config.kubectlRoleArn,
-      kubectlLayer: props.kubectlLayer ?? new KubectlV34Layer(this, 'KubectlLayer'),
+      kubectlLayer: props.kubectlLayer ?? kubectlLayerFor(this, 'KubectlLayer', props.cluster, config.kubectl),
+      ...kubectlNetworkAttributes(this, props.cluster, config.kubectl),
     });
     this.chart = new AgentChart(new cdk8s.App(), props.cluster, { ...props.chart, model: props.model, cluster: props.cluster });
     // overwrite: a GitOps tool or an earlier run may have applied the same objects already.
@@ -152,27 +141,5 @@ function checkPlacement(stack: Stack, cluster: string, config: ClusterConfig): v
   const literal = (v: string) => !v.startsWith('${Token[');
   if ((literal(account) && account !== config.account) || (literal(region) && region !== config.region)) {
     throw new Error(`ClusterAgentStack for cluster '${cluster}' is placed in ${account}/${region}, but the cluster is in ${config.account}/${config.region}: deploy it to the cluster's account and region`);
-  }
-}
-
-function checkEnvironments(props: ClusterAgentStackProps): void {
-  const served = servedEnvironments(props.model, props.cluster);
-  const owner = clusterOwner(props.model, props.cluster).environment;
-  const appNames = props.model.applications.map((a) => a.name);
-  for (const [env, apps] of Object.entries(props.environments)) {
-    if (!served.includes(env)) {
-      throw new Error(`environments.${env}: cluster '${props.cluster}' does not serve '${env}' (it serves ${served.join(', ')}); grant only environments that list the cluster in config/workload.json`);
-    }
-    const missing = appNames.filter((a) => !apps[a]);
-    const unknown = Object.keys(apps).filter((a) => !appNames.includes(a));
-    if (missing.length || unknown.length) {
-      throw new Error(
-        `environments.${env}: expected the AppConfig environment of every application (${appNames.join(', ')})` +
-          `${missing.length ? `; missing ${missing.join(', ')}` : ''}${unknown.length ? `; unknown ${unknown.join(', ')}` : ''}`,
-      );
-    }
-  }
-  if (!props.environments[owner]) {
-    throw new Error(`environments: missing '${owner}', the environment whose stage owns cluster '${props.cluster}'; pass its AppConfig environments`);
   }
 }

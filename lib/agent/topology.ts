@@ -45,41 +45,38 @@ export function ownedClusters(model: Model, environment: string): string[] {
   return clustersOf(model, environment).filter((cluster) => clusterOwner(model, cluster).environment === environment);
 }
 
-export interface AgentGrant {
-  readonly cluster: string;
-  /** The environment whose stage created the agent role. */
-  readonly owner: string;
-  /**
-   * True when the owner is deployed by the same wave: stages of one wave run in parallel,
-   * so the grant's stack must be given a dependency on the owner's agent stack.
-   */
-  readonly sameStep: boolean;
+/** Applications that some consuming namespace of the cluster reads, in workload.json order. */
+export function consumedApplications(model: Model, cluster: string): string[] {
+  const namespaces = Object.values(clusterConfig(model, cluster).namespaces);
+  return model.applications.map((a) => a.name).filter((app) => namespaces.some((ns) => ns.applications.includes(app)));
+}
+
+/** Applications some namespace asks the agent to fetch at start. */
+export function prefetchedApplications(model: Model, cluster: string): string[] {
+  const namespaces = Object.values(clusterConfig(model, cluster).namespaces);
+  return model.applications.map((a) => a.name).filter((app) => namespaces.some((ns) => (ns.prefetch ?? []).includes(app)));
 }
 
 /**
- * The clusters an environment is served by but does not own: its stage grants the
- * (already created) agent role of each read access to this environment's configurations.
- */
-export function agentGrantsFor(model: Model, environment: string): AgentGrant[] {
-  return clustersOf(model, environment)
-    .map((cluster) => ({ cluster, owner: clusterOwner(model, cluster) }))
-    .filter(({ owner }) => owner.environment !== environment)
-    .map(({ cluster, owner }) => ({ cluster, owner: owner.environment, sameStep: owner.step.environments.includes(environment) }));
-}
-
-/**
- * `app:env:profile` for every profile of every application in every environment the
- * cluster serves, comma-separated: the agent's PREFETCH_LIST format. Names, not IDs, so the
- * list is known before AppConfig generates any ID.
+ * `app:env:profile` entries, comma-separated: the agent's PREFETCH_LIST format. Only the
+ * applications a namespace marks `prefetch`, in every environment the cluster serves:
+ * every node fetches and then polls each entry, whether or not a pod on it ever reads it,
+ * so the list is what pods need at start; the agent fetches anything else on a pod's
+ * first request. Names, not IDs, so the list is known before AppConfig generates any ID.
  */
 export function prefetchList(model: Model, cluster: string): string {
+  return prefetchEntries(model, cluster).join(',');
+}
+
+export function prefetchEntries(model: Model, cluster: string): string[] {
+  const prefetched = new Set(prefetchedApplications(model, cluster));
   const entries: string[] = [];
   for (const env of servedEnvironments(model, cluster)) {
-    for (const app of model.applications) {
+    for (const app of model.applications.filter((a) => prefetched.has(a.name))) {
       for (const profile of app.profiles) entries.push(`${app.name}:${env}:${profile}`);
     }
   }
-  return entries.join(',');
+  return entries;
 }
 
 function clustersOf(model: Model, environment: string): readonly string[] {

@@ -22,11 +22,13 @@ export interface EnvironmentMonitorsProps {
    */
   readonly createAlarms?: boolean;
   /**
-   * Alarms created elsewhere that AppConfig also watches, after those of workload.json:
-   * e.g. the alarm of the synthetic canary the pipeline stage creates.
+   * ARNs of alarms created elsewhere that AppConfig also watches, after those of
+   * workload.json: e.g. the alarm of the synthetic canary the pipeline stage creates. ARNs
+   * built from fixed names rather than references to the other stack, whose weak output
+   * would go stale here if that alarm were ever replaced.
    * @default - none
    */
-  readonly additionalAlarms?: readonly cloudwatch.IAlarm[];
+  readonly additionalAlarmArns?: readonly string[];
 }
 
 /** AppConfig's quota of monitors per environment. */
@@ -59,7 +61,7 @@ export class EnvironmentMonitors extends Construct {
       return alarm;
     });
     this.createdAlarms = created;
-    const additional = props.additionalAlarms ?? [];
+    const additional = (props.additionalAlarmArns ?? []).map((arn) => cloudwatch.Alarm.fromAlarmArn(this, `Additional-${arn.split(':').pop()}`, arn));
     if (configured.length + additional.length > MAX_MONITORS) {
       throw new Error(
         `environment ${props.environmentName}: ${configured.length} monitors in workload.json plus ${additional.length} added (the canary's alarm) make ` +

@@ -1,6 +1,5 @@
 import * as cdk from 'aws-cdk-lib';
 import type * as appconfig from 'aws-cdk-lib/aws-appconfig';
-import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type { Construct } from 'constructs';
 import { findDocument, type Model } from '../model';
 import { ApplicationEnvironment } from './application-environment';
@@ -14,11 +13,11 @@ export interface AppConfigEnvironmentStackProps extends cdk.StackProps {
   /** What this stack holds, from planAppConfig(). */
   readonly plan: EnvironmentStackPlan;
   /**
-   * Alarms from other stacks that AppConfig also watches in this environment (the
+   * ARNs of alarms from other stacks that AppConfig also watches in this environment (the
    * stage's canary alarm); every part of a split environment gets them.
    * @default - only the monitors of workload.json
    */
-  readonly additionalAlarms?: readonly cloudwatch.IAlarm[];
+  readonly additionalAlarmArns?: readonly string[];
 }
 
 /**
@@ -38,7 +37,7 @@ export class AppConfigEnvironmentStack extends cdk.Stack {
   readonly environments: ReadonlyMap<string, appconfig.IEnvironment>;
 
   constructor(scope: Construct, id: string, props: AppConfigEnvironmentStackProps) {
-    const { model, plan, additionalAlarms, ...stackProps } = props;
+    const { model, plan, additionalAlarmArns, ...stackProps } = props;
     const config = model.workload.environments[plan.environment];
     if (!config) throw new Error(`environment stack ${plan.stackName}: environment '${plan.environment}' is not defined in config/workload.json`);
     const prod = config.tier === 'prod';
@@ -58,7 +57,7 @@ export class AppConfigEnvironmentStack extends cdk.Stack {
       environmentName: plan.environment,
       monitors: config.monitors,
       createAlarms: plan.createsAlarms,
-      additionalAlarms,
+      additionalAlarmArns,
     });
 
     const environments = new Map<string, appconfig.IEnvironment>();

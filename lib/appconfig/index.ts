@@ -2,6 +2,7 @@
 export * from './application-environment';
 export * from './compliance';
 export * from './configuration-profile';
+export * from './configuration-reads';
 export * from './deployment-strategy';
 export * from './environment-monitors';
 export * from './environment-stack';

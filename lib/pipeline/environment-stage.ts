@@ -7,10 +7,15 @@
  * - every other environment's stacks read those IDs at deploy time: they depend on the
  *   shared stack when both are in this stage, and the pipeline orders them after it when
  *   its stage is in the same wave (PipelineStack), else the pipeline order does;
- * - the agent of a cluster is created by the stage of the cluster's first environment,
- *   and later environments (or same-wave ones, ordered the same way) grant its role,
- *   imported by name, read access to their own configurations;
+ * - the agent of a cluster is created by the stage of the cluster's first environment;
+ *   its role reads every configuration of the cluster's account and region, so later
+ *   environments need no grant of their own;
  * - the rollout gate's role has a fixed name the pipeline stack computes on its own.
+ * No stack reads another stack's outputs (no Fn::GetStackOutput, no Fn::ImportValue):
+ * CloudFormation does not update a consumer whose template is unchanged, so a replaced
+ * producer would leave it holding a stale value. What crosses stacks is either a name
+ * computed from workload.json (roles, alarms) or an SSM parameter, which CloudFormation
+ * resolves again on every deployment of the reader (test/pipeline/stale-values.test.ts).
  *
  * Stacks of a stage, by construct id: `Canary` (when the environment has one),
  * `AppConfigShared-*`, `AppConfig[-n]`, `Agent-<cluster>` (owned clusters), `ConfigReaders`.
@@ -18,7 +23,8 @@
 import * as cdk from 'aws-cdk-lib';
 import type * as appconfig from 'aws-cdk-lib/aws-appconfig';
 import type { Construct } from 'constructs';
-import { AgentConfigAccess, agentGrantsFor, ClusterAgentStack, ownedClusters, type AgentGrant } from '../agent';
+import { ClusterAgentStack, ownedClusters } from '../agent';
+import { partitionOf } from '../agent/names';
 import {
   AppConfigEnvironmentStack,
   AppConfigSharedStack,
@@ -32,11 +38,8 @@ import {
 import type { Model } from '../model';
 import { EnvironmentCanaryStack } from './canary';
 import { RolloutGateRole } from './gate-role';
-import { acknowledgeConfigReadOverflow } from './nag';
-import { agentStackName, readersStackName } from './names';
+import { agentStackName, canaryAlarmName, readersStackName } from './names';
 
-/** Id of the CfnOutput on each agent stack that carries the agent role's ARN. */
-export const AGENT_ROLE_OUTPUT = 'AgentRoleArn';
 /** Id of the CfnOutput on each shared AppConfig stack that a same-wave stage waits for. */
 export const STACK_ID_OUTPUT = 'StackId';
 
@@ -63,9 +66,7 @@ export class EnvironmentStage extends cdk.Stage {
   readonly canaryStack?: EnvironmentCanaryStack;
   /** The agent of each cluster this stage owns, by cluster key. */
   readonly agentStacks: ReadonlyMap<string, ClusterAgentStack>;
-  /** Agents of earlier (or, with `sameStep`, parallel) stages that this stage grants. */
-  readonly agentGrants: readonly AgentGrant[];
-  /** The rollout gate's role and the agent grants: who else reads this environment's configurations. */
+  /** The rollout gate's role: who else reads this environment's configurations. */
   readonly readersStack: cdk.Stack;
   readonly gateRole: RolloutGateRole;
 
@@ -76,10 +77,9 @@ export class EnvironmentStage extends cdk.Stage {
       throw new Error(`EnvironmentStage ${id}: unknown environment '${environment}'; use one of ${Object.keys(model.workload.environments).join(', ')}`);
     }
     super(scope, id, { env: { account: config.account, region: config.region }, ...stageProps });
-    // Agents, readers and the canary's watchers read values of the AppConfig and canary
-    // stacks. Weak references (Fn::GetStackOutput) instead of exports: CloudFormation
-    // refuses to drop an export another stack imports, so removing an application from
-    // workload.json would otherwise fail its environment stack until a two-step migration.
+    // Should a reference between stacks ever creep in, make it weak rather than an export:
+    // CloudFormation refuses to drop an export another stack imports. The test of stale
+    // values fails on either.
     cdk.CrossStackReferences.of(this).consume(cdk.ReferenceStrength.WEAK);
     this.environmentName = environment;
     const plan = givenPlan ?? planAppConfig(model);
@@ -94,15 +94,19 @@ export class EnvironmentStage extends cdk.Stage {
     }
     this.sharedStacks = [...shared.values()];
 
-    // Its alarm is a monitor of every AppConfig environment stack: they import its ARN, so
-    // CloudFormation creates the alarm before any deployment watches it.
+    // Its alarm is a monitor of every AppConfig environment stack. They name it by its fixed
+    // ARN and depend on its stack, so CloudFormation creates the alarm before any
+    // deployment watches it.
     this.canaryStack = config.canary ? new EnvironmentCanaryStack(this, 'Canary', { model, environment }) : undefined;
-    const additionalAlarms = this.canaryStack ? [this.canaryStack.alarm] : undefined;
+    const additionalAlarmArns = this.canaryStack
+      ? [`arn:${partitionOf(config.region)}:cloudwatch:${config.region}:${config.account}:alarm:${canaryAlarmName(model, environment)}`]
+      : undefined;
 
     const stacks: AppConfigEnvironmentStack[] = [];
     const environments = new Map<string, appconfig.IEnvironment>();
     for (const p of environmentStacksOf(plan, environment)) {
-      const stack = new AppConfigEnvironmentStack(this, p.constructId, { model, plan: p, additionalAlarms });
+      const stack = new AppConfigEnvironmentStack(this, p.constructId, { model, plan: p, additionalAlarmArns });
+      if (this.canaryStack) stack.addStackDependency(this.canaryStack, 'AppConfig watches the canary alarm it creates');
       for (const s of sharedStacksRead(plan, p)) {
         // In this stage: deploy the IDs before reading them. In an earlier stage: the
         // pipeline order already guarantees it.
@@ -117,28 +121,18 @@ export class EnvironmentStage extends cdk.Stage {
     this.appConfigStacks = stacks;
     this.appConfigEnvironments = environments;
 
-    const byApplication = { [environment]: Object.fromEntries(environments) };
     const agents = new Map<string, ClusterAgentStack>();
     for (const cluster of ownedClusters(model, environment)) {
-      const agent = new ClusterAgentStack(this, `Agent-${cluster}`, { model, cluster, stackName: agentStackName(model, cluster), environments: byApplication });
-      // A stage deployed in parallel with this one (same wave) that grants this agent role
-      // orders its grant after this stack through this output (see PipelineStack).
-      new cdk.CfnOutput(agent, AGENT_ROLE_OUTPUT, { value: agent.agentRole.roleArn, description: 'The agent role later stages grant read access to' });
-      acknowledgeConfigReadOverflow(agent.agentRole);
-      agents.set(cluster, agent);
+      agents.set(cluster, new ClusterAgentStack(this, `Agent-${cluster}`, { model, cluster, stackName: agentStackName(model, cluster) }));
     }
     this.agentStacks = agents;
 
     this.readersStack = new cdk.Stack(this, 'ConfigReaders', {
       stackName: readersStackName(model, environment),
       env: { account: config.account, region: config.region },
-      description: `dynconf ${model.workload.workload}: who else reads the configurations of ${environment}: the pipeline's rollout gate, and agents created by earlier stages`,
+      description: `dynconf ${model.workload.workload}: who else reads the configurations of ${environment}: the pipeline's rollout gate`,
     });
-    this.gateRole = new RolloutGateRole(this.readersStack, 'RolloutGate', { model, environment, environments });
-    this.agentGrants = agentGrantsFor(model, environment);
-    for (const grant of this.agentGrants) {
-      new AgentConfigAccess(this.readersStack, `AgentAccess-${grant.cluster}`, { model, cluster: grant.cluster, environments: byApplication });
-    }
+    this.gateRole = new RolloutGateRole(this.readersStack, 'RolloutGate', { model, environment });
   }
 }
 

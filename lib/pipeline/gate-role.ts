@@ -6,11 +6,12 @@
  * trusts only that step's role.
  */
 import * as cdk from 'aws-cdk-lib';
-import type * as appconfig from 'aws-cdk-lib/aws-appconfig';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import { partitionOf } from '../agent/names';
+import { grantConfigurationReads } from '../appconfig/configuration-reads';
 import type { Model } from '../model';
-import { acknowledgeKnownGrants, ARN, CONFIG_READS, type KnownGrant } from './nag';
+import { acknowledgeKnownGrants, ARN, type KnownGrant } from './nag';
 import { gateRoleName, gateStepRoleArn } from './names';
 
 /**
@@ -32,8 +33,6 @@ export interface RolloutGateRoleProps {
   readonly model: Model;
   /** The environment whose configurations the gate reads. */
   readonly environment: string;
-  /** The AppConfig environment of every application in it, by application name. */
-  readonly environments: ReadonlyMap<string, appconfig.IEnvironment>;
 }
 
 export class RolloutGateRole extends Construct {
@@ -42,8 +41,8 @@ export class RolloutGateRole extends Construct {
   constructor(scope: Construct, id: string, props: RolloutGateRoleProps) {
     super(scope, id);
     const { model, environment } = props;
-    const missing = model.applications.map((a) => a.name).filter((a) => !props.environments.has(a));
-    if (missing.length) throw new Error(`RolloutGateRole ${environment}: missing the AppConfig environment of ${missing.join(', ')}; pass every application's`);
+    const config = model.workload.environments[environment];
+    if (!config) throw new Error(`RolloutGateRole: unknown environment '${environment}'; config/workload.json defines ${model.environments.join(', ')}`);
     const stack = cdk.Stack.of(this);
     const pipelineAccount = model.workload.pipeline.account;
 
@@ -67,9 +66,11 @@ export class RolloutGateRole extends Construct {
       }),
     );
     this.role.addToPolicy(new iam.PolicyStatement({ actions: [...GATE_ACCOUNT_ACTIONS], resources: ['*'] }));
-    // `dynconf verify` reads through the data plane: only this environment's configurations.
-    for (const env of props.environments.values()) env.grantReadConfig(this.role);
-    acknowledgeKnownGrants(this.role, [...gateGrants(stack), ...CONFIG_READS], () => undefined);
+    // `dynconf verify` reads through the data plane. The same account-and-region bound as
+    // the control-plane reads above (which can already read any hosted version's bytes),
+    // and no reference to another stack's generated IDs that could go stale.
+    grantConfigurationReads(this.role, { partition: partitionOf(config.region), account: config.account, region: config.region });
+    acknowledgeKnownGrants(this.role, gateGrants(stack), () => undefined);
   }
 }
 

@@ -80,7 +80,7 @@ describe('DaemonSet', () => {
       HTTP_PORT: '2772',
       ACCESS_TOKEN: { secretKeyRef: { name: TOKEN_SECRET_NAME, key: 'token' } },
       POLL_INTERVAL: '30s',
-      PREFETCH_LIST: expect.stringMatching(/^search-service-net:beta:flags,search-service-net:beta:ops,/),
+      PREFETCH_LIST: 'payment-service-v2:beta:flags,payment-service-v2:beta:ops,payment-service-v2:gamma:flags,payment-service-v2:gamma:ops',
       SERVICE_REGION: 'us-west-2',
       LOG_LEVEL: 'info',
       REQUEST_TIMEOUT: '3000ms',
@@ -88,13 +88,15 @@ describe('DaemonSet', () => {
     });
   });
 
-  test('PREFETCH_LIST covers every app:env:profile of the environments the cluster serves', () => {
+  test("PREFETCH_LIST holds only the namespaces' prefetch applications, in the environments the cluster serves", () => {
     const entries = envOf(objects).PREFETCH_LIST.split(',');
-    const apps = sampleModel().applications;
-    const expected = ['beta', 'gamma'].flatMap((env) => apps.flatMap((a) => a.profiles.map((p) => `${a.name}:${env}:${p}`)));
-    expect(entries).toEqual(expected);
-    expect(entries).toContain('groupsync-v3:gamma:browser');
+    expect(entries.every((e: string) => e.startsWith('payment-service-v2:'))).toBe(true);
     expect(entries.some((e: string) => e.includes(':prod-'))).toBe(false);
+  });
+
+  test('without prefetch, no PREFETCH_LIST: the agent fetches each configuration on its first request', () => {
+    const model = withCluster(sampleModel(), LOWER, (c) => ({ ...c, namespaces: { search: { applications: ['search-service-net'] } } }));
+    expect(envOf(synth({ cluster: LOWER, model })).PREFETCH_LIST).toBeUndefined();
   });
 
   test('the prod cluster prefetches its three cells with its own settings', () => {
@@ -176,7 +178,7 @@ describe('namespace and ServiceAccount', () => {
   });
 
   test('refuses to share a namespace with consumers, whose Pod Security it would loosen', () => {
-    const model = withCluster(sampleModel(), LOWER, (c) => ({ ...c, namespaces: [...c.namespaces, 'appconfig-agent'] }));
+    const model = withCluster(sampleModel(), LOWER, (c) => ({ ...c, namespaces: { ...c.namespaces, 'appconfig-agent': { applications: ['sso-service'] } } }));
     expect(() => synth({ cluster: LOWER, model })).toThrow(/clusters\.lower-eks-cluster-02\.agent\.namespace: 'appconfig-agent' is also listed.*give the agent a namespace of its own/);
   });
 

@@ -79,7 +79,7 @@ describe('dynconf manifests', () => {
     const before = fs.readFileSync(path.join(dir, 'dist/k8s', manifestFileName(PROD)), 'utf8');
     const file = path.join(dir, 'config/workload.json');
     const workload = JSON.parse(fs.readFileSync(file, 'utf8'));
-    workload.clusters[PROD].namespaces.push('appconfig-agent');
+    workload.clusters[PROD].namespaces['appconfig-agent'] = { applications: ['sso-service'] };
     workload.clusters[LOWER].agent.logLevel = 'debug';
     fs.writeFileSync(file, JSON.stringify(workload, null, 2));
     const r = await run(['manifests', '--root', dir], dir);

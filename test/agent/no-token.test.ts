@@ -9,11 +9,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { parseAllDocuments } from 'yaml';
-import { AgentConfigAccess } from '../../lib/agent/access';
 import { renderAllManifests } from '../../lib/agent/manifests';
 import { ClusterAgentStack } from '../../lib/agent/stack';
 import { rmrf, tempDir } from '../support/workspace';
-import { appConfigStack } from './cdk';
 import { LOWER, PROD, sampleModel, type Any } from './support';
 
 /**
@@ -44,11 +42,8 @@ beforeAll(() => {
   outdir = tempDir('dynconf-agent-synth-');
   const app = new App({ outdir });
   const model = sampleModel();
-  const lower = appConfigStack(app, 'AppConfigLower', model, ['beta', 'gamma']);
-  new ClusterAgentStack(app, 'AgentLower', { model, cluster: LOWER, environments: { beta: lower.environments.beta! } });
-  new AgentConfigAccess(lower.stack, 'GammaAgentAccess', { model, cluster: LOWER, environments: { gamma: lower.environments.gamma! } });
-  const prod = appConfigStack(app, 'AppConfigProd', model, ['prod-01']);
-  new ClusterAgentStack(app, 'AgentProd', { model, cluster: PROD, environments: prod.environments });
+  new ClusterAgentStack(app, 'AgentLower', { model, cluster: LOWER });
+  new ClusterAgentStack(app, 'AgentProd', { model, cluster: PROD });
   new Stack(app, 'Empty', { env: { account: '333333333333', region: 'us-east-1' } });
   app.synth();
   texts = new Map();

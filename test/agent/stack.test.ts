@@ -1,23 +1,28 @@
-import { App, Stack, Validations } from 'aws-cdk-lib';
+import { App, NestedStack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { AgentConfigAccess } from '../../lib/agent/access';
 import { agentNames } from '../../lib/agent/names';
+import { KUBECTL_LAYERS } from '../../lib/agent/kubectl';
 import { ClusterAgentStack, TOKEN_LENGTH } from '../../lib/agent/stack';
-import { appConfigStack, importedEnvironments } from './cdk';
+import type { KubectlConfig, Model } from '../../lib/model';
+import { SUPPORTED_KUBERNETES_VERSIONS } from '../../lib/model/workload';
 import { LOWER, PROD, sampleModel, type Any } from './support';
 
-const CONFIG_READ = ['appconfig:GetLatestConfiguration', 'appconfig:StartConfigurationSession'];
+const CONFIG_READ_ORDERED = ['appconfig:StartConfigurationSession', 'appconfig:GetLatestConfiguration'];
 
 function lowerStack(app = new App()): { app: App; stack: ClusterAgentStack } {
-  const { environments } = appConfigStack(app, 'AppConfigBeta', sampleModel(), ['beta']);
-  return { app, stack: new ClusterAgentStack(app, 'Agent', { model: sampleModel(), cluster: LOWER, environments }) };
+  return { app, stack: new ClusterAgentStack(app, 'Agent', { model: sampleModel(), cluster: LOWER }) };
 }
 
-function prodStack(app = new App()): { app: App; stack: ClusterAgentStack } {
-  const { environments } = appConfigStack(app, 'AppConfigProd01', sampleModel(), ['prod-01']);
-  return { app, stack: new ClusterAgentStack(app, 'Agent', { model: sampleModel(), cluster: PROD, environments }) };
+function prodStack(app = new App(), id = 'Agent'): { app: App; stack: ClusterAgentStack } {
+  return { app, stack: new ClusterAgentStack(app, id, { model: sampleModel(), cluster: PROD }) };
+}
+
+function withKubectl(cluster: string, kubectl: KubectlConfig): Model {
+  const model = sampleModel();
+  const clusters = { ...model.workload.clusters, [cluster]: { ...model.workload.clusters[cluster]!, kubectl } };
+  return { ...model, workload: { ...model.workload, clusters } };
 }
 
 function statements(template: Template, type = 'AWS::IAM::Policy'): Any[] {
@@ -75,18 +80,23 @@ describe('agent role', () => {
     expect(manifest.DependsOn).toEqual(expect.arrayContaining([expect.stringMatching(/^AgentPodIdentity/)]));
   });
 
-  test('may only start sessions and get configurations, scoped to each environment it was given', () => {
-    const template = Template.fromStack(lowerStack().stack);
-    const [policy] = Object.values(template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: Match.stringLikeRegexp('^AgentRole') }] } })) as Any[];
-    const stmts: Any[] = policy.Properties.PolicyDocument.Statement;
-    expect(stmts).toHaveLength(sampleModel().applications.length);
-    for (const s of stmts) {
-      expect([...[s.Action].flat()].sort()).toEqual(CONFIG_READ);
-      expect(s.Resource).not.toBe('*');
-      const parts: Any[] = s.Resource['Fn::Join'][1];
-      expect(parts[parts.length - 1]).toBe('/configuration/*');
-      expect(JSON.stringify(parts)).toMatch(/:appconfig:us-west-2:222222222222:application\/.*\/environment\//);
+  test("may only start sessions and get configurations, of the cluster's own account and region, in one statement", () => {
+    for (const [stack, where] of [
+      [lowerStack().stack, 'us-west-2:222222222222'],
+      [prodStack().stack, 'us-east-1:333333333333'],
+    ] as const) {
+      const template = Template.fromStack(stack);
+      const [policy] = Object.values(template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: Match.stringLikeRegexp('^AgentRole') }] } })) as Any[];
+      expect(policy.Properties.PolicyDocument.Statement).toEqual([
+        { Sid: 'ReadAppConfigConfigurations', Effect: 'Allow', Action: CONFIG_READ_ORDERED, Resource: `arn:aws:appconfig:${where}:application/*/environment/*/configuration/*` },
+      ]);
     }
+  });
+
+  test('its policy is the same whatever the number of applications: later environments and applications need no grant', () => {
+    const policyOf = (model: Model) => JSON.stringify(Template.fromStack(new ClusterAgentStack(new App(), 'Agent', { model, cluster: PROD })).findResources('AWS::IAM::Policy'));
+    const fewer = { ...sampleModel(), applications: sampleModel().applications.slice(0, 1) };
+    expect(policyOf(fewer)).toBe(policyOf(sampleModel()));
   });
 
   test('no statement anywhere in the stack grants an appconfig action on *', () => {
@@ -119,10 +129,8 @@ describe('token', () => {
   });
 
   test('the reader trust can be narrowed to the ESO controller role', () => {
-    const app = new App();
-    const { environments } = appConfigStack(app, 'AppConfigBeta', sampleModel(), ['beta']);
     const eso = 'arn:aws:iam::222222222222:role/external-secrets';
-    const stack = new ClusterAgentStack(app, 'Agent', { model: sampleModel(), cluster: LOWER, environments, tokenSyncPrincipal: new iam.ArnPrincipal(eso) });
+    const stack = new ClusterAgentStack(new App(), 'Agent', { model: sampleModel(), cluster: LOWER, tokenSyncPrincipal: new iam.ArnPrincipal(eso) });
     Template.fromStack(stack).hasResourceProperties('AWS::IAM::Role', {
       RoleName: 'g360-lower-eks-cluster-02-agent-token-reader',
       AssumeRolePolicyDocument: { Statement: [{ Principal: { AWS: eso } }] },
@@ -152,62 +160,56 @@ describe('manifests', () => {
 });
 
 describe('validation', () => {
-  test('an environment the cluster does not serve is refused', () => {
-    const app = new App();
-    const { environments } = appConfigStack(app, 'AppConfigProd', sampleModel(), ['prod-01']);
-    expect(() => new ClusterAgentStack(app, 'Agent', { model: sampleModel(), cluster: LOWER, environments })).toThrow(
-      /environments\.prod-01: cluster 'lower-eks-cluster-02' does not serve 'prod-01' \(it serves beta, gamma\)/,
+  test("the stack must live in the cluster's account and region", () => {
+    expect(() => new ClusterAgentStack(new App(), 'Agent', { model: sampleModel(), cluster: LOWER, env: { account: '333333333333', region: 'us-west-2' } })).toThrow(
+      /is placed in 333333333333\/us-west-2, but the cluster is in 222222222222\/us-west-2/,
     );
   });
 
-  test("the owner's environments are required", () => {
-    const app = new App();
-    const { environments } = appConfigStack(app, 'AppConfigGamma', sampleModel(), ['gamma']);
-    expect(() => new ClusterAgentStack(app, 'Agent', { model: sampleModel(), cluster: LOWER, environments })).toThrow(/missing 'beta', the environment whose stage owns cluster 'lower-eks-cluster-02'/);
-  });
-
-  test('every application of an environment is required, and no other', () => {
-    const app = new App();
-    const { environments } = appConfigStack(app, 'AppConfigBeta', sampleModel(), ['beta']);
-    const { ['sso-service']: _dropped, ...rest } = environments.beta!;
-    expect(() => new ClusterAgentStack(app, 'A', { model: sampleModel(), cluster: LOWER, environments: { beta: rest } })).toThrow(/environments\.beta: .*; missing sso-service/);
-    expect(() => new ClusterAgentStack(app, 'B', { model: sampleModel(), cluster: LOWER, environments: { beta: { ...environments.beta!, other: environments.beta!['sso-service']! } } })).toThrow(/; unknown other/);
-  });
-
-  test("the stack must live in the cluster's account and region", () => {
-    const app = new App();
-    const stack = new Stack(app, 'Scratch', { env: { account: '222222222222', region: 'us-west-2' } });
-    const environments = importedEnvironments(stack, sampleModel(), ['beta']);
-    expect(() => new ClusterAgentStack(app, 'Agent', { model: sampleModel(), cluster: LOWER, environments, env: { account: '333333333333', region: 'us-west-2' } })).toThrow(
-      /is placed in 333333333333\/us-west-2, but the cluster is in 222222222222\/us-west-2/,
+  test('a private-only endpoint without a VPC for the handler, or a Kubernetes version without a layer, is refused', () => {
+    const { subnetIds: _s, securityGroupId: _g, vpcId: _v, ...bare } = sampleModel().workload.clusters[PROD]!.kubectl;
+    expect(() => new ClusterAgentStack(new App(), 'Agent', { model: withKubectl(PROD, bare), cluster: PROD })).toThrow(
+      /clusters\.g360-prod-core-01\.kubectl: a private-only endpoint needs vpcId, subnetIds and securityGroupId/,
+    );
+    expect(() => new ClusterAgentStack(new App(), 'Agent', { model: withKubectl(LOWER, { endpointAccess: 'public', kubernetesVersion: '1.20' }), cluster: LOWER })).toThrow(
+      /kubernetesVersion: no kubectl layer for Kubernetes 1\.20; use one of 1\.32, 1\.33, 1\.34, 1\.35, 1\.36/,
     );
   });
 });
 
-describe('AgentConfigAccess', () => {
-  function laterStack(envs: string[]): Stack {
-    const app = new App();
-    const stack = new Stack(app, 'Later', { env: { account: '333333333333', region: 'us-east-1' } });
-    new AgentConfigAccess(stack, 'AgentAccess', { model: sampleModel(), cluster: PROD, environments: importedEnvironments(stack, sampleModel(), envs) });
-    return stack;
-  }
+describe('reaching the cluster', () => {
+  const kubectlHandlers = (stack: ClusterAgentStack): Any[] => {
+    const nested = stack.node.findAll().filter((c): c is NestedStack => c instanceof NestedStack);
+    return nested.flatMap((n) => Object.values(Template.fromStack(n).findResources('AWS::Lambda::Function')) as Any[]);
+  };
 
-  test("attaches read access to the later environment's configurations to the owner's role, by name", () => {
-    const template = Template.fromStack(laterStack(['prod-02']));
-    const [policy] = Object.values(template.findResources('AWS::IAM::Policy')) as Any[];
-    expect(policy.Properties.Roles).toEqual(['g360-prod-core-01-appconfig-agent']);
-    const stmts: Any[] = policy.Properties.PolicyDocument.Statement;
-    expect(stmts).toHaveLength(sampleModel().applications.length);
-    for (const s of stmts) {
-      expect([...[s.Action].flat()].sort()).toEqual(CONFIG_READ);
-      expect(JSON.stringify(s.Resource)).toMatch(/:appconfig:us-east-1:333333333333:application\/app\dxyz\/environment\/env\d0ab\/configuration\/\*/);
-    }
-    template.resourceCountIs('AWS::IAM::Role', 0);
+  test("a private endpoint: the kubectl handler runs in the cluster's subnets with the given security group", () => {
+    const kubectl = kubectlHandlers(prodStack().stack).find((f) => f.Properties.Description === 'onEvent handler for EKS kubectl resource provider');
+    expect(kubectl.Properties.VpcConfig).toEqual({ SubnetIds: ['subnet-0a1b2c3d4e5f60719', 'subnet-0a1b2c3d4e5f6071a'], SecurityGroupIds: ['sg-0a1b2c3d4e5f6071b'] });
   });
 
-  test('refuses the owner (its stack grants itself) and environments the cluster does not serve', () => {
-    expect(() => laterStack(['prod-01'])).toThrow(/'prod-01' owns cluster 'g360-prod-core-01'/);
-    expect(() => laterStack(['gamma'])).toThrow(/does not serve 'gamma'/);
+  test('a public endpoint: the handler runs outside any VPC', () => {
+    const handlers = kubectlHandlers(lowerStack().stack);
+    expect(handlers.length).toBeGreaterThan(0);
+    for (const f of handlers) expect(f.Properties.VpcConfig).toBeUndefined();
+  });
+
+  test('the kubectl layer follows the Kubernetes version: one layer, from the package of the nearest kubectl', () => {
+    for (const [version, kubectl] of [
+      ['1.32', '1.33'],
+      ['1.34', '1.34'],
+      ['1.36', '1.35'],
+    ] as const) {
+      const stack = new ClusterAgentStack(new App(), 'Agent', { model: withKubectl(LOWER, { endpointAccess: 'public', kubernetesVersion: version }), cluster: LOWER });
+      const layers = Object.values(Template.fromStack(stack).findResources('AWS::Lambda::LayerVersion')) as Any[];
+      expect(layers).toHaveLength(1);
+      expect(layers[0].Properties.Description).toContain(`kubectl ${kubectl}`);
+      expect(KUBECTL_LAYERS[version]!.kubectl).toBe(kubectl);
+    }
+  });
+
+  test('the layers dynconf bundles serve exactly the versions validate accepts', () => {
+    expect(Object.keys(KUBECTL_LAYERS)).toEqual([...SUPPORTED_KUBERNETES_VERSIONS]);
   });
 });
 
@@ -216,14 +218,10 @@ describe('cdk-nag', () => {
     const app = new App();
     Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
     lowerStack(app);
-    const prod = appConfigStack(app, 'AppConfigProd', sampleModel(), ['prod-01', 'prod-02']);
-    const agent = new ClusterAgentStack(app, 'AgentProd', { model: sampleModel(), cluster: PROD, environments: { 'prod-01': prod.environments['prod-01']! } });
-    const later = new Stack(app, 'Later', { env: { account: '333333333333', region: 'us-east-1' } });
-    new AgentConfigAccess(later, 'AgentAccess', { model: sampleModel(), cluster: PROD, environments: { 'prod-02': prod.environments['prod-02']! } });
-    return { app, agent };
+    return { app, agent: prodStack(app, 'AgentProd').stack };
   }
 
-  test('AwsSolutions finds nothing unacknowledged in the agent stacks and the later grant', () => {
+  test('AwsSolutions finds nothing unacknowledged in the agent stacks', () => {
     expect(() => nagApp().app.synth()).not.toThrow();
   });
 

@@ -1,12 +1,5 @@
-import { agentGrantsFor, clusterOwner, ownedClusters, prefetchList, servedEnvironments } from '../../lib/agent/topology';
-import type { Model } from '../../lib/model';
+import { clusterOwner, consumedApplications, ownedClusters, prefetchedApplications, prefetchList, servedEnvironments } from '../../lib/agent/topology';
 import { LOWER, PROD, sampleModel, withCluster } from './support';
-
-/** The sample with the waves rearranged: prod-01 and prod-02 deployed by the same wave. */
-function sharedWave(model: Model): Model {
-  const pipeline = model.pipeline.map((s) => (s.name === 'prod-wave-1' ? { ...s, environments: ['prod-01', 'prod-02'] } : s.name === 'prod-wave-2' ? { ...s, environments: ['prod-03'] } : s));
-  return { ...model, pipeline };
-}
 
 describe('servedEnvironments', () => {
   test('lists the environments that name the cluster, in pipeline order', () => {
@@ -38,30 +31,29 @@ describe('clusterOwner', () => {
   });
 });
 
-describe('agentGrantsFor', () => {
-  test('later environments grant themselves on the owner-created role', () => {
-    expect(agentGrantsFor(sampleModel(), 'gamma')).toEqual([{ cluster: LOWER, owner: 'beta', sameStep: false }]);
-    expect(agentGrantsFor(sampleModel(), 'prod-02')).toEqual([{ cluster: PROD, owner: 'prod-01', sameStep: false }]);
-    expect(agentGrantsFor(sampleModel(), 'prod-01')).toEqual([]);
+describe('what the namespaces read', () => {
+  test('consumedApplications: every application some namespace lists, in workload.json order', () => {
+    expect(consumedApplications(sampleModel(), PROD)).toEqual(['search-service-net', 'payment-service-v2', 'sso-service', 'groupsync-v3']);
+    const model = withCluster(sampleModel(), LOWER, (c) => ({ ...c, namespaces: { payments: { applications: ['payment-service-v2'] } } }));
+    expect(consumedApplications(model, LOWER)).toEqual(['payment-service-v2']);
   });
 
-  test('flags an environment in the same wave as the owner: its stack needs an explicit dependency', () => {
-    expect(agentGrantsFor(sharedWave(sampleModel()), 'prod-02')).toEqual([{ cluster: PROD, owner: 'prod-01', sameStep: true }]);
-    expect(agentGrantsFor(sharedWave(sampleModel()), 'prod-03')).toEqual([{ cluster: PROD, owner: 'prod-01', sameStep: false }]);
-  });
-
-  test('an unknown environment is an error', () => {
-    expect(() => agentGrantsFor(sampleModel(), 'prod-9')).toThrow(/unknown environment 'prod-9'/);
+  test('prefetchedApplications: only those a namespace marks prefetch', () => {
+    expect(prefetchedApplications(sampleModel(), LOWER)).toEqual(['payment-service-v2']);
+    expect(prefetchedApplications(sampleModel(), PROD)).toEqual(['payment-service-v2', 'sso-service']);
   });
 });
 
 describe('prefetchList', () => {
-  test('is app:env:profile, comma-separated, for every profile of every served environment', () => {
-    const list = prefetchList(sampleModel(), PROD).split(',');
-    const apps = sampleModel().applications;
-    expect(list).toHaveLength(3 * apps.reduce((n, a) => n + a.profiles.length, 0));
-    expect(list[0]).toBe('search-service-net:prod-01:flags');
-    for (const entry of list) expect(entry).toMatch(/^[a-z0-9-]+:prod-0[123]:(flags|ops|browser)$/);
+  test('is app:env:profile, comma-separated, for every profile of a prefetched application in every served environment', () => {
+    expect(prefetchList(sampleModel(), PROD).split(',')).toEqual(
+      ['prod-01', 'prod-02', 'prod-03'].flatMap((env) => [`payment-service-v2:${env}:flags`, `payment-service-v2:${env}:ops`, `sso-service:${env}:flags`, `sso-service:${env}:ops`]),
+    );
+  });
+
+  test('is empty when no namespace prefetches: the agent fetches on first request', () => {
+    const model = withCluster(sampleModel(), LOWER, (c) => ({ ...c, namespaces: { search: { applications: ['search-service-net'] } } }));
+    expect(prefetchList(model, LOWER)).toBe('');
   });
 
   test('follows the environments a cluster serves', () => {

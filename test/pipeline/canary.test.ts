@@ -6,7 +6,6 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as cdk from 'aws-cdk-lib';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { Template } from 'aws-cdk-lib/assertions';
 import {
   addCost,
@@ -84,17 +83,15 @@ describe('limits around the canary', () => {
   const existing = (i: number): MonitorConfig => ({ alarmArn: `arn:aws:cloudwatch:us-west-2:222222222222:alarm:a${i}` });
 
   test(`the canary's alarm is one more monitor, within AppConfig's ${MAX_MONITORS}`, () => {
-    const s = stack();
-    const canaryAlarm = cloudwatch.Alarm.fromAlarmName(s, 'Canary', 'g360-gamma-canary-failed');
-    const monitors = new EnvironmentMonitors(s, 'Monitors', { environmentName: 'gamma', monitors: [1, 2, 3, 4].map(existing), additionalAlarms: [canaryAlarm] });
+    const canaryAlarm = 'arn:aws:cloudwatch:us-west-2:222222222222:alarm:g360-gamma-canary-failed';
+    const monitors = new EnvironmentMonitors(stack(), 'Monitors', { environmentName: 'gamma', monitors: [1, 2, 3, 4].map(existing), additionalAlarmArns: [canaryAlarm] });
     expect(monitors.monitors).toHaveLength(5);
-    expect(monitors.alarms[4]).toBe(canaryAlarm);
+    expect(monitors.alarms[4]!.alarmArn).toBe(canaryAlarm);
   });
 
   test('five monitors in workload.json and a canary are an error naming the environment and the fix', () => {
-    const s = stack();
-    const canaryAlarm = cloudwatch.Alarm.fromAlarmName(s, 'Canary', 'g360-gamma-canary-failed');
-    expect(() => new EnvironmentMonitors(s, 'Monitors', { environmentName: 'gamma', monitors: [1, 2, 3, 4, 5].map(existing), additionalAlarms: [canaryAlarm] })).toThrow(
+    const canaryAlarm = 'arn:aws:cloudwatch:us-west-2:222222222222:alarm:g360-gamma-canary-failed';
+    expect(() => new EnvironmentMonitors(stack(), 'Monitors', { environmentName: 'gamma', monitors: [1, 2, 3, 4, 5].map(existing), additionalAlarmArns: [canaryAlarm] })).toThrow(
       "environment gamma: 5 monitors in workload.json plus 1 added (the canary's alarm) make 6, and AppConfig allows 5 per environment; remove one from environments.gamma.monitors",
     );
   });

@@ -1,9 +1,8 @@
 /**
  * The pipeline follows workload.json, not the sample's shape: with other waves (prod-01
  * and prod-02 together, then prod-03 behind an approval) the stages, the approval and the
- * gates move with them, and prod-02's grant on the agent role that prod-01 creates in the
- * same wave waits for that role, as its AppConfig stack waits for the shared stack prod-01
- * deploys. Synthesized once, with the policy checks.
+ * gates move with them, and prod-02's AppConfig stack waits for the shared stack prod-01
+ * deploys in the same wave. Synthesized once, with the policy checks.
  */
 import { rmrf } from '../support/workspace';
 import { sampleModel, synthesize, withWaves, type SynthesizedApp } from './support';
@@ -65,17 +64,12 @@ function awaitBetween(producer: string, consumer: string, output: string): Actio
   return waiting;
 }
 
-test("prod-02's grant on the agent role waits for prod-01's agent stack, in the same wave", () => {
-  awaitBetween('g360-prod-core-01-agent', 'g360-prod-02-config-readers', 'AgentRoleArn');
-});
-
 test("prod-02's AppConfig stack waits for the shared stack prod-01 deploys, in the same wave", () => {
   awaitBetween('g360-appconfig-shared-333333333333-us-east-1', 'g360-appconfig-prod-02', 'StackId');
 });
 
-test('nothing waits on an earlier wave: prod-03 is deployed after both', () => {
+test("nothing else waits: the agent role needs no grant from prod-02, and prod-03 is deployed after both", () => {
   expect(stages.flatMap((st) => st.Actions.map((a) => a.Name)).filter((n) => n.includes('Await-'))).toEqual([
     expect.stringMatching(/^prod-02\..*Await-g360-appconfig-shared-333333333333-us-east-1-for-prod-02$/),
-    expect.stringMatching(/^prod-02\..*Await-g360-prod-core-01-agent-for-prod-02$/),
   ]);
 });
