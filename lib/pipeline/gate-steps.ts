@@ -1,11 +1,12 @@
 /**
  * The pipeline's post steps for one environment, run in CodeBuild in the pipeline
  * account: the rollout gate (`dynconf rollout wait`) and, by tier, the data-plane checks
- * (`dynconf verify`, with `--acceptance` in gamma). Each assumes the environment's
- * RolloutGateRole: the build writes an AWS shared-config profile whose `role_arn` is that
- * role and whose `credential_source = EcsContainer` is the CodeBuild role, and sets
- * AWS_PROFILE, so the JS SDK's default chain in `dynconf` assumes the role, and assumes
- * it again when the one-hour session of a chained role runs out during a long gate.
+ * (`dynconf verify`, with `--acceptance` in gamma), each called as dynconfCommand() writes
+ * it. Each assumes the environment's RolloutGateRole: the build writes an AWS
+ * shared-config profile whose `role_arn` is that role and whose `credential_source =
+ * EcsContainer` is the CodeBuild role, and sets AWS_PROFILE, so the JS SDK's default chain
+ * in `dynconf` assumes the role, and assumes it again when the one-hour session of a
+ * chained role runs out during a long gate.
  */
 import * as cdk from 'aws-cdk-lib';
 import * as codebuild from 'aws-cdk-lib/aws-codebuild';
@@ -28,13 +29,15 @@ export const GATE_MARGIN_MINUTES = 15;
 export const GATE_BUILD_OVERHEAD_MINUTES = 20;
 
 /**
- * The build image of every dynconf step: Debian with Node 20, the Node this repository
- * is developed and tested on, and Debian's `chromium` package for the browser tests
- * (CodeBuild's Ubuntu images only offer Chromium as a snap, which cannot run in a build
- * container). Pulled from ECR Public, which needs no credentials and has no Docker Hub
- * pull limit.
+ * How a pipeline step runs the dynconf CLI: `node` on bin/dynconf.ts through tsx, as
+ * package.json's scripts do. Not `npx dynconf`, which executes bin/dynconf.ts itself
+ * through the `node_modules/.bin` link and so needs its exec bit: the source reaches
+ * CodeBuild as the zip CodeConnections writes, and a zip need not keep file modes. `node`
+ * only reads the file. Every step that calls dynconf uses this.
  */
-export const BUILD_IMAGE = codebuild.LinuxBuildImage.fromDockerRegistry('public.ecr.aws/docker/library/node:20-bookworm');
+export function dynconfCommand(args: string): string {
+  return `node --import tsx bin/dynconf.ts ${args}`;
+}
 
 /**
  * Minutes AppConfig may take in the worst case to finish a change in one environment:
@@ -89,8 +92,8 @@ export function writeGateAwsConfigCommand(model: Model, environment: string): st
 
 /** What the data-plane check after an environment's gate runs, by tier (none in prod). */
 export function verifyCommandOf(tier: Tier, environment: string): string | undefined {
-  if (tier === 'beta') return `npx dynconf verify --env ${environment}`;
-  if (tier === 'gamma') return `npx dynconf verify --env ${environment} --acceptance`;
+  if (tier === 'beta') return dynconfCommand(`verify --env ${environment}`);
+  if (tier === 'gamma') return dynconfCommand(`verify --env ${environment} --acceptance`);
   return undefined;
 }
 
@@ -127,14 +130,15 @@ export class EnvironmentChecks {
     const common = {
       input: props.source,
       role: this.role,
-      buildEnvironment: { buildImage: BUILD_IMAGE, computeType: codebuild.ComputeType.SMALL },
+      // The image is the pipeline's (codeBuildDefaults: build-image.ts).
+      buildEnvironment: { computeType: codebuild.ComputeType.SMALL },
       env: { CI: 'true', AWS_CONFIG_FILE: GATE_AWS_CONFIG_FILE, AWS_PROFILE: GATE_PROFILE },
       installCommands: ['npm ci --no-audit --no-fund'],
     };
     this.gate = new pipelines.CodeBuildStep(`RolloutGate-${environment}`, {
       ...common,
       timeout: cdk.Duration.minutes(this.timeoutMinutes + GATE_BUILD_OVERHEAD_MINUTES),
-      commands: [writeGateAwsConfigCommand(model, environment), `npx dynconf rollout wait --env ${environment} --timeout ${this.timeoutMinutes}`],
+      commands: [writeGateAwsConfigCommand(model, environment), dynconfCommand(`rollout wait --env ${environment} --timeout ${this.timeoutMinutes}`)],
     });
     const verify = verifyCommandOf(config.tier, environment);
     if (verify) {

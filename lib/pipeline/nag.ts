@@ -145,6 +145,12 @@ export const PIPELINE_GRANTS: readonly KnownGrant<ArtifactStore>[] = [
   },
   {
     finding: /^Resource::\*$/,
+    actions: /^ecr:GetAuthorizationToken$/,
+    reason:
+      "aws-cdk-lib's grant to each CodeBuild project that pulls the build image from ECR: GetAuthorizationToken has no resource-level permission (Service Authorization Reference, Amazon ECR); the pulls themselves are granted on the build image repository only",
+  },
+  {
+    finding: /^Resource::\*$/,
     actions: /^codebuild:(BatchGetBuilds|StartBuild|StopBuild)$/,
     reason: "The asset-publishing action's role starts and follows the builds of its CodeBuild project, as aws-cdk-lib writes it",
   },
@@ -165,13 +171,23 @@ export function acknowledgePipelineGrants(scope: IConstruct, artifactBuckets: re
   });
 }
 
-/** The build image of dynconf's own steps is Debian's Node 20 (see BUILD_IMAGE). */
+/**
+ * Every CodeBuild project of the pipeline runs on the pinned image of build-image.ts (Debian
+ * bookworm with Node 24, copied into the pipeline account's ECR), not on a CodeBuild
+ * curated image.
+ */
 export function acknowledgeBuildImage(scope: IConstruct, image: codebuild.IBuildImage): void {
+  const stack = cdk.Stack.of(scope);
+  const imageId = JSON.stringify(stack.resolve(image.imageId));
   for (const node of scope.node.findAll()) {
     if (!(node instanceof codebuild.CfnProject)) continue;
-    const environment = cdk.Stack.of(node).resolve(node.environment) as { image?: string };
-    if (environment.image !== image.imageId) continue;
-    acknowledge(node, 'AwsSolutions-CB5', `${image.imageId}: Node 20 as in development, and Debian's chromium for the browser tests, which CodeBuild's Ubuntu images only offer as a snap`);
+    const environment = cdk.Stack.of(node).resolve(node.environment) as { image?: unknown };
+    if (JSON.stringify(environment.image) !== imageId) continue;
+    acknowledge(
+      node,
+      'AwsSolutions-CB5',
+      "Debian bookworm with Node 24 (an LTS line) pinned by digest and pulled from the pipeline account's ECR (lib/pipeline/build-image.ts): Debian's chromium for the browser tests, which CodeBuild's Ubuntu images only offer as a snap",
+    );
   }
 }
 
@@ -191,25 +207,4 @@ export function acknowledgeArtifactBucket(bucket: s3.IBucket): void {
     'cdk-validator-cfnguard::s3_event_notifications_enabled_check': 'Nothing reacts to artifacts but the pipeline itself, which CodePipeline drives',
   };
   for (const [id, reason] of Object.entries(reasons)) acknowledge(resource, id, reason);
-}
-
-// ---- configuration reads ----
-
-/** What grantReadConfig writes: read access to one AppConfig environment's configurations. */
-export const CONFIG_READS: readonly KnownGrant[] = [
-  {
-    finding: /^Resource::.*\/configuration\/\*$/,
-    actions: /^appconfig:(GetLatestConfiguration|StartConfigurationSession)$/,
-    reason: "Read access to one AppConfig environment's configuration profiles (<environment ARN>/configuration/*), as grantReadConfig writes it",
-  },
-];
-
-/**
- * The configuration-read grants that aws-cdk-lib moved out of a role's default policy into
- * `OverflowPolicy<n>` managed policies because they exceed IAM's inline size (about 100
- * applications per environment). lib/agent's acknowledgement covers inline policies only;
- * this covers the overflow, with the same reason.
- */
-export function acknowledgeConfigReadOverflow(scope: IConstruct): void {
-  acknowledgeKnownGrants(scope, CONFIG_READS, () => undefined, (policy) => policy instanceof iam.CfnManagedPolicy);
 }

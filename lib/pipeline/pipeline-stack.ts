@@ -15,11 +15,13 @@ import * as pipelines from 'aws-cdk-lib/pipelines';
 import type { Construct } from 'constructs';
 import { planAppConfig, sharedStacksRead, type AppConfigPlan } from '../appconfig';
 import type { Model, PipelineStep } from '../model';
-import { AGENT_ROLE_OUTPUT, buildEnvironmentStages, STACK_ID_OUTPUT, type EnvironmentStage } from './environment-stage';
-import { BUILD_IMAGE, EnvironmentChecks } from './gate-steps';
+import { buildEnvironmentStages, STACK_ID_OUTPUT, type EnvironmentStage } from './environment-stage';
+import { pipelineBuildImage } from './build-image';
+import { EnvironmentChecks } from './gate-steps';
 import { pipelineName, pipelineStackName, testReportGroupArn, testReportGroupName } from './names';
 import { BuildLogs, expireArtifacts, restrictKmsGrantsToAwsServices } from './hardening';
 import { acknowledgeArtifactBucket, acknowledgeBuildImage, acknowledgePipelineGrants } from './nag';
+import { ConnectionSource } from './source';
 
 /**
  * The synth step's commands. `.ci/run` is the repository's CI from nothing: it installs
@@ -73,6 +75,8 @@ export class PipelineStack extends cdk.Stack {
   readonly approvals: ReadonlyMap<string, pipelines.ManualApprovalStep>;
   /** The log group every CodeBuild project of the pipeline writes to. */
   readonly buildLogs: BuildLogs;
+  /** What every CodeBuild project of the pipeline runs on (build-image.ts). */
+  readonly buildImage: codebuild.IBuildImage;
 
   constructor(scope: Construct, id: string, props: PipelineStackProps) {
     const { model, plan, stageScope, ...stackProps } = props;
@@ -84,7 +88,9 @@ export class PipelineStack extends cdk.Stack {
       ...stackProps,
     });
 
-    this.source = pipelines.CodePipelineSource.connection(p.source.repository, p.source.branch, { connectionArn: p.source.connectionArn });
+    // UseConnection under the connection ARN's own service prefix (source.ts).
+    this.source = new ConnectionSource({ repository: p.source.repository, branch: p.source.branch, connectionArn: p.source.connectionArn });
+    this.buildImage = pipelineBuildImage(this, model);
 
     this.testReports = new codebuild.ReportGroup(this, 'TestReports', {
       reportGroupName: testReportGroupName(model),
@@ -102,7 +108,7 @@ export class PipelineStack extends cdk.Stack {
       primaryOutputDirectory: 'cdk.out',
       role: this.synthRole,
       // Jest synthesizes the app and drives a browser: 4 vCPUs, 7 GB.
-      buildEnvironment: { buildImage: BUILD_IMAGE, computeType: codebuild.ComputeType.MEDIUM },
+      buildEnvironment: { computeType: codebuild.ComputeType.MEDIUM },
       env: { CI: 'true' },
       // CodeBuild reads the reports after the build phase, pass or fail: a failing test shows there.
       partialBuildSpec: codebuild.BuildSpec.fromObject({
@@ -123,7 +129,8 @@ export class PipelineStack extends cdk.Stack {
       cliVersion: pinnedCdkCliVersion(),
       // One asset-publishing project per asset type instead of one per asset.
       publishAssetsInParallel: false,
-      codeBuildDefaults: { logging: { cloudWatch: { logGroup: this.buildLogs.logGroup } } },
+      // Every project, CDK's own (self-mutation, assets, awaits) included, on the pinned image.
+      codeBuildDefaults: { buildEnvironment: { buildImage: this.buildImage }, logging: { cloudWatch: { logGroup: this.buildLogs.logGroup } } },
     });
 
     this.plan = plan ?? planAppConfig(model);
@@ -167,17 +174,16 @@ export class PipelineStack extends cdk.Stack {
       acknowledgeArtifactBucket(bucket);
     }
     acknowledgePipelineGrants(this, buckets);
-    acknowledgeBuildImage(this, BUILD_IMAGE);
+    acknowledgeBuildImage(this, this.buildImage);
   }
 
   /**
    * Stages of one wave deploy in parallel, and a stack of one stage cannot depend on a
-   * stack of another. Two things a stage needs can come from another stage of its wave:
-   * the agent role its grant attaches to (the cluster's owner creates it), and the
-   * AppConfig IDs its environment stacks read from SSM (the shared stack belongs to the
-   * first environment of the account and region). For each, a step that reads an output
-   * of the other stage's stack runs before the stack that needs it: CDK Pipelines orders
-   * a step after the stack whose output it consumes.
+   * stack of another. One thing a stage needs can come from another stage of its wave:
+   * the AppConfig IDs its environment stacks read from SSM (the shared stack belongs to
+   * the first environment of the account and region). A step that reads an output of the
+   * other stage's stack runs before the stack that needs it: CDK Pipelines orders a step
+   * after the stack whose output it consumes.
    */
   private sameWaveOrdering(stage: EnvironmentStage, step: PipelineStep, byEnvironment: ReadonlyMap<string, EnvironmentStage>): pipelines.StackSteps[] {
     const env = stage.environmentName;
@@ -194,11 +200,6 @@ export class PipelineStack extends cdk.Stack {
         });
       waits.set(consumer, [...(waits.get(consumer) ?? []), awaitStep]);
     };
-    for (const grant of stage.agentGrants.filter((g) => g.sameStep)) {
-      const agent = byEnvironment.get(grant.owner)?.agentStacks.get(grant.cluster);
-      if (!agent) throw new Error(`stage ${grant.owner} has no agent stack for cluster '${grant.cluster}' that ${env} could grant`);
-      wait(stage.readersStack, agent, AGENT_ROLE_OUTPUT, 'agent role');
-    }
     for (const stack of stage.appConfigStacks) {
       for (const shared of sharedStacksRead(this.plan, stack.plan)) {
         if (shared.owner === env || !step.environments.includes(shared.owner)) continue;

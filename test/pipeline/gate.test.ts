@@ -59,8 +59,8 @@ describe('how long a gate waits', () => {
 
 describe('the checks after each environment', () => {
   test('beta: the integration test; gamma: with the acceptance tests; prod: the gate only', () => {
-    expect(verifyCommandOf('beta', 'beta')).toBe('npx dynconf verify --env beta');
-    expect(verifyCommandOf('gamma', 'gamma')).toBe('npx dynconf verify --env gamma --acceptance');
+    expect(verifyCommandOf('beta', 'beta')).toBe('node --import tsx bin/dynconf.ts verify --env beta');
+    expect(verifyCommandOf('gamma', 'gamma')).toBe('node --import tsx bin/dynconf.ts verify --env gamma --acceptance');
     expect(verifyCommandOf('prod', 'prod-01')).toBeUndefined();
   });
 

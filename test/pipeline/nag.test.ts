@@ -6,7 +6,7 @@
 import * as cdk from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { buildDynconfApp } from '../../lib/pipeline/app';
-import { CONFIG_READS, PIPELINE_GRANTS, reasonFor, wildcardFindings, type ArtifactStore, type Statement } from '../../lib/pipeline/nag';
+import { PIPELINE_GRANTS, reasonFor, wildcardFindings, type ArtifactStore, type Statement } from '../../lib/pipeline/nag';
 import { rmrf, tempDir } from '../support/workspace';
 import { sampleModel } from './support';
 
@@ -56,11 +56,9 @@ describe('the known CDK Pipelines grants', () => {
     expect(reasons(allow('sts:AssumeRole', 'arn:*:iam::111111111111:role/*'))).toEqual([['Resource::arn:*:iam::111111111111:role/*', false]]);
   });
 
-  test('configuration reads of one environment are explained; a deployment is not', () => {
-    const read = allow(['appconfig:GetLatestConfiguration', 'appconfig:StartConfigurationSession'], 'arn:aws:appconfig:us-west-2:222222222222:application/abc/environment/def/configuration/*');
-    expect(wildcardFindings(read).map((f) => reasonFor(CONFIG_READS, f, read, undefined) !== undefined)).toEqual([true]);
-    const deploy = allow('appconfig:StartDeployment', 'arn:aws:appconfig:us-west-2:222222222222:application/abc/environment/def/configuration/*');
-    expect(wildcardFindings(deploy).map((f) => reasonFor(CONFIG_READS, f, deploy, undefined))).toEqual([undefined]);
+  test("ECR's authorization token, which has no resource, is explained; any other ECR action on every resource is not", () => {
+    expect(reasons(allow('ecr:GetAuthorizationToken', '*'))).toEqual([['Resource::*', true]]);
+    expect(reasons(allow(['ecr:GetAuthorizationToken', 'ecr:BatchGetImage'], '*'))).toEqual([['Resource::*', false]]);
   });
 
   test('a Deny is never a finding', () => {
