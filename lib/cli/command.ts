@@ -61,10 +61,12 @@ export function choiceOption<T extends string>(args: ParsedArgs, name: string, c
   return v as T;
 }
 
-export function numberOption(args: ParsedArgs, name: string, fallback: number, range: { min: number; max: number }): number {
+export function numberOption(args: ParsedArgs, name: string, fallback: number, range: { min: number; max: number; integer?: boolean }): number {
   const raw = stringOption(args, name);
   if (raw === undefined) return fallback;
   const n = Number(raw);
-  if (!Number.isFinite(n) || n < range.min || n > range.max) throw new UsageError(`--${name} must be a number from ${range.min} to ${range.max} (got '${raw}')`);
+  if (!Number.isFinite(n) || n < range.min || n > range.max || (range.integer && !Number.isInteger(n))) {
+    throw new UsageError(`--${name} must be a ${range.integer ? 'whole number' : 'number'} from ${range.min} to ${range.max} (got '${raw}')`);
+  }
   return n;
 }

@@ -2,7 +2,10 @@
  * The rollout plan of a workload, computed from the model alone: the order a change
  * travels, the strategy and monitors of every environment, how long a change takes to
  * reach each environment and all of prod, and how much of prod a bad change can reach
- * before an alarm can stop it. Pure: no CDK, no AWS, no I/O.
+ * before an alarm can stop it; beside them, AppConfig quota usage per account and region
+ * (lib/model/quotas.ts), what removing an application, environment or cluster leaves
+ * behind (./removal.ts), and each cluster's data-plane calls and their cost beside a
+ * sidecar per pod (lib/agent/data-plane-cost.ts). Pure: no CDK, no AWS, no I/O.
  *
  * Timing model (every figure in minutes, manual approvals excluded because nobody can
  * know how long a person takes):
@@ -15,7 +18,9 @@
  *   profiles of one application queues k deployments there: the worst case multiplies the
  *   deployment time by the most profiles any application has.
  */
-import type { MonitorConfig, Model, StrategyConfig, Tier } from '../model';
+import { appConfigQuotaUsage, type MonitorConfig, type Model, type QuotaUsage, type StrategyConfig, type Tier } from '../model';
+import { DEFAULT_CLUSTER_LOAD, estimateDataPlane, type ClusterLoad, type DataPlaneEstimate } from '../agent/data-plane-cost';
+import { removalPlan, type RemovalPlan } from './removal';
 
 /**
  * CloudFormation updating a stage plus the gate's CodeBuild start and poll granularity.
@@ -29,6 +34,11 @@ export interface PlanOptions {
    * @default DEFAULT_GATE_OVERHEAD_MINUTES
    */
   readonly gateOverheadMinutes?: number;
+  /**
+   * Nodes and pods of every cluster, for the data-plane estimate.
+   * @default DEFAULT_CLUSTER_LOAD (100 nodes, 2,000 pods)
+   */
+  readonly clusterLoad?: ClusterLoad;
 }
 
 export interface MonitorPlan {
@@ -123,6 +133,12 @@ export interface Plan {
     readonly allEnvironmentsMinutes: number;
   };
   readonly blastRadius: BlastRadius;
+  /** AppConfig quota usage per account and region: count against the default or declared limit. */
+  readonly quotas: readonly QuotaUsage[];
+  /** What removing an application, an environment or a cluster leaves in AWS. */
+  readonly removal: RemovalPlan;
+  /** Per cluster: AppConfig data-plane calls of its agents, beside a sidecar per pod. */
+  readonly dataPlane: readonly DataPlaneEstimate[];
 }
 
 export function computePlan(model: Model, options: PlanOptions = {}): Plan {
@@ -175,6 +191,11 @@ export function computePlan(model: Model, options: PlanOptions = {}): Plan {
       allEnvironmentsMinutes: worstClock,
     },
     blastRadius: blastRadius(prodSteps, environments),
+    quotas: appConfigQuotaUsage(w, { profilesPerApplication: Math.max(0, ...model.applications.map((a) => a.profiles.length)) }),
+    removal: removalPlan(model),
+    dataPlane: Object.keys(w.clusters)
+      .filter((cluster) => Object.values(w.environments).some((e) => e.clusters.includes(cluster)))
+      .map((cluster) => estimateDataPlane(model, cluster, options.clusterLoad ?? DEFAULT_CLUSTER_LOAD)),
   };
 }
 

@@ -122,7 +122,16 @@ export function failureOf(s: ItemStatus, environment: string): string | undefine
   const name = itemKey(s);
   if (s.phase === 'none') return `${name}: never deployed to ${environment}; deploy its stage first`;
   if (s.contentMatches === false) {
-    return `${name}: the latest deployment #${s.deploymentNumber} (${s.state}) carries version ${s.configurationVersion} (sha256 ${s.deployedFingerprint}), not the content this run compiled (sha256 ${s.compiledFingerprint}); deploy the stage from this commit, and run 'dynconf drift --env ${environment}' to see the difference`;
+    const mismatch = `${name}: the latest deployment #${s.deploymentNumber} (${s.state}) carries version ${s.configurationVersion} (sha256 ${s.deployedFingerprint}), not the content this run compiled (sha256 ${s.compiledFingerprint})`;
+    if (s.phase !== 'complete') return `${mismatch}; deploy the stage from this commit, and run 'dynconf drift --env ${environment}' to see the difference`;
+    // The gate runs after CloudFormation deployed this commit's stack, so a COMPLETE
+    // deployment of other bytes means CloudFormation started none for this profile: its
+    // template already held these bytes. AppConfig is ahead of the stack, and stays so.
+    return (
+      `${mismatch}; AppConfig serves bytes this stack's template does not hold: a deployment that COMPLETED in a run whose stage then failed and rolled back, or one made by hand. ` +
+      `CloudFormation deploys a profile only when its bytes change in the template, so the next run will not fix it: deploy by hand the hosted version whose description contains 'sha256 ${s.compiledFingerprint}' ` +
+      `(aws appconfig list-hosted-configuration-versions, then start-deployment with the environment's strategy), or change the profile in a new commit; 'dynconf drift --env ${environment}' shows what differs`
+    );
   }
   if (s.state === 'ROLLING_BACK') return `${name}: deployment #${s.deploymentNumber} is rolling back${cause(s)}`;
   if (s.state === 'ROLLED_BACK') return `${name}: deployment #${s.deploymentNumber} was rolled back${cause(s)}`;

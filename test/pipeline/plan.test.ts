@@ -262,3 +262,119 @@ describe('dynconf plan', () => {
     expect(await main(['plan', '--gate-overhead', '-3'], negative.io)).toBe(2);
   });
 });
+
+describe('AppConfig quotas in the plan', () => {
+  const plan = computePlan(sampleModel());
+
+  test('one row per quota and account and region, with the count, the limit and where it comes from', () => {
+    expect(plan.quotas).toHaveLength(2 * 6);
+    expect(plan.quotas.filter((u) => u.key === 'applicationsPerRegion').map((u) => [`${u.account}/${u.region}`, u.count, u.limit, u.limitFrom])).toEqual([
+      ['222222222222/us-west-2', 4, 100, 'default'],
+      ['333333333333/us-east-1', 4, 100, 'default'],
+    ]);
+    // The plan knows the real profile count: groupsync-v3 has browser flags.
+    expect(plan.quotas.find((u) => u.key === 'configurationProfilesPerApplication')!.count).toBe(3);
+    expect(plan.quotas.every((u) => !u.over)).toBe(true);
+  });
+
+  test('a declared quota shows as declared', () => {
+    const model = sampleModel();
+    const declared = computePlan({ ...model, workload: { ...model.workload, serviceQuotas: { appconfig: { applicationsPerRegion: 300 } } } });
+    expect(declared.quotas.find((u) => u.key === 'applicationsPerRegion')).toMatchObject({ count: 4, limit: 300, limitFrom: 'declared' });
+    expect(renderPlanText(declared)).toMatch(/^ {2}222222222222\/us-west-2 +applications per account and region +4 \/ 300 \(declared\)$/m);
+  });
+
+  test('text, markdown and json show them', async () => {
+    expect(renderPlanText(plan)).toMatch(/^ {2}333333333333\/us-east-1 +monitors per environment +2 \/ 5 \(default, fixed\) +prod-01$/m);
+    expect(renderPlanMarkdown(plan)).toContain('| 222222222222/us-west-2 | environments per application | 2 / 20 (default) | every application |');
+    const { io, out } = captureIO(REPO_ROOT);
+    expect(await main(['plan', '--format', 'json'], io)).toBe(0);
+    const json = JSON.parse(out()) as { quotas: { key: string; awsName: string; code?: string }[] };
+    expect(json.quotas.find((q) => q.key === 'applicationsPerRegion')).toMatchObject({ awsName: 'Maximum number of applications', code: 'L-EEB0151E' });
+  });
+});
+
+describe('what removal leaves behind', () => {
+  const plan = computePlan(sampleModel());
+  const env = (name: string) => plan.removal.environments.find((e) => e.name === name)!;
+
+  test('an application: its hosted versions, profiles and Application in every account and region, and prod Environments', () => {
+    const app = plan.removal.application;
+    expect(app.leftBehind.map((l) => l.what)).toEqual([
+      "every hosted configuration version of <app>'s profiles",
+      'the Application <app> and its profiles (flags, ops, browser)',
+      "every hosted configuration version of <app>'s profiles",
+      'the Application <app> and its profiles (flags, ops, browser)',
+      'the AppConfig Environments prod-01, prod-02, prod-03 of <app>, with their deployment history',
+    ]);
+    expect(app.leftBehind[3]!.cleanup).toContain('--deletion-protection-check BYPASS');
+    expect(app.leftBehind[1]!.cleanup).not.toContain('BYPASS');
+    expect(app.removedByPipeline).toContain('the SSM parameter /dynconf/g360/appconfig/applications/<app>/ids in every account and region');
+  });
+
+  test('an environment: its stage stacks, never deleted by CDK Pipelines; the canary; termination protection in prod', () => {
+    expect(env('gamma').leftBehind.map((l) => l.what.split(':')[0])).toEqual(['the stack g360-appconfig-gamma (and its -2, -3... parts when the workload is split)', 'the stack g360-gamma-config-readers', 'the stack g360-gamma-canary']);
+    expect(env('gamma').leftBehind[2]!.what).toContain('keeps running every 5 min');
+    expect(env('prod-02').leftBehind[0]!.cleanup).toMatch(/^aws cloudformation update-termination-protection --no-enable-termination-protection, then aws cloudformation delete-stack --stack-name g360-appconfig-prod-02 --region us-east-1/);
+    expect(env('beta').leftBehind[0]!.cleanup).not.toContain('termination');
+    // beta owns the shared stack of its account and region, but gamma's stage takes it over.
+    expect(env('beta').removedByPipeline).toContain('g360-appconfig-shared-222222222222-us-west-2 moves to the stage of the next environment of 222222222222/us-west-2, which updates the same stack');
+    expect(env('beta').removedByPipeline).toContain('g360-lower-eks-cluster-02-agent moves to the stage of gamma, which updates the same stack');
+  });
+
+  test('the last environment of an account and region leaves the shared stack too', () => {
+    const model = sampleModel();
+    const environments = { ...model.workload.environments, gamma: { ...model.workload.environments['gamma']!, account: '444444444444' } };
+    const moved = computePlan({ ...model, workload: { ...model.workload, environments } });
+    const beta = moved.removal.environments.find((e) => e.name === 'beta')!;
+    expect(beta.leftBehind.map((l) => l.what)).toContainEqual(expect.stringMatching(/^the stack g360-appconfig-shared-222222222222-us-west-2 .*every Application, its profiles, the deployment strategies and the SSM parameters under \/dynconf\/g360\/appconfig/));
+  });
+
+  test('a cluster: the agent stack with its role, token secret and DaemonSet', () => {
+    const prod = plan.removal.clusters.find((c) => c.name === 'g360-prod-core-01')!;
+    expect(prod.leftBehind).toHaveLength(1);
+    expect(prod.leftBehind[0]!.what).toContain('the stack g360-prod-core-01-agent: the agent role g360-prod-core-01-appconfig-agent, the token secret g360/appconfig-agent/g360-prod-core-01/token');
+    expect(prod.leftBehind[0]!.what).toContain('DaemonSet keeps running');
+    expect(prod.leftBehind[0]!.where).toBe('333333333333/us-east-1');
+  });
+
+  test('text, markdown and json show it', async () => {
+    const text = renderPlanText(plan);
+    expect(text).toContain('  Removing environment prod-01:\n    - stays: the stack g360-appconfig-prod-01');
+    expect(text).toContain('  Removing cluster lower-eks-cluster-02:');
+    expect(renderPlanMarkdown(plan)).toContain('<details><summary>What removing an application, environment or cluster leaves behind</summary>');
+    const { io, out } = captureIO(REPO_ROOT);
+    expect(await main(['plan', '--format', 'json'], io)).toBe(0);
+    const json = JSON.parse(out()) as { removal: { application: { name: string }; environments: unknown[]; clusters: unknown[] } };
+    expect(json.removal.application.name).toBe('<app>');
+    expect(json.removal.environments).toHaveLength(5);
+    expect(json.removal.clusters).toHaveLength(2);
+  });
+});
+
+describe('data-plane calls and cost in the plan', () => {
+  test('one estimate per cluster that serves an environment, for the stated load', () => {
+    const plan = computePlan(sampleModel(), { clusterLoad: { nodes: 50, pods: 1000 } });
+    expect(plan.dataPlane.map((e) => [e.cluster, e.nodes, e.pods, e.servedEntries])).toEqual([
+      ['lower-eks-cluster-02', 50, 1000, 18],
+      ['g360-prod-core-01', 50, 1000, 27],
+    ]);
+    for (const e of plan.dataPlane) expect(e.daemonSet.callsPerDay).toBeLessThanOrEqual(e.sidecar.callsPerDay);
+  });
+
+  test('text and markdown show calls and their cost beside a sidecar per pod', () => {
+    const plan = computePlan(sampleModel());
+    expect(renderPlanText(plan)).toMatch(/^ {2}g360-prod-core-01 +DaemonSet +100 agents x 27 +90 +7,776,000 +\$46\.66$/m);
+    expect(renderPlanText(plan)).toMatch(/^ {2}g360-prod-core-01: serves 27 app:env:profile entries, prefetches 12, polls every 30 s; the DaemonSet makes no more calls than sidecars would\.$/m);
+    expect(renderPlanMarkdown(plan)).toContain('| g360-prod-core-01 | DaemonSet | 100 agents x 27 | 90 | 7,776,000 | $46.66 |');
+  });
+
+  test('--nodes and --pods set the load; a load that is not a cluster is a usage error', async () => {
+    const { io, out } = captureIO(REPO_ROOT);
+    expect(await main(['plan', '--format', 'json', '--nodes', '10', '--pods', '300'], io)).toBe(0);
+    expect((JSON.parse(out()) as { dataPlane: { nodes: number; pods: number }[] }).dataPlane[0]).toMatchObject({ nodes: 10, pods: 300 });
+    const bad = captureIO(REPO_ROOT);
+    expect(await main(['plan', '--nodes', '2.5'], bad.io)).toBe(2);
+    expect(bad.err()).toContain('--nodes must be a whole number from 1 to 100000');
+  });
+});

@@ -28,6 +28,22 @@ export interface FixtureManifest {
   readonly expect: readonly ExpectedDiagnostic[];
   readonly remove?: readonly string[];
   readonly strict?: boolean;
+  /** Large counts made after the overlay, so a quota fixture stays a few lines long. */
+  readonly generate?: FixtureGenerator;
+}
+
+export interface FixtureGenerator {
+  /**
+   * Add copies of the first declared application (its flags file and ops folder too)
+   * until workload.json declares this many applications.
+   */
+  readonly applications?: number;
+  /**
+   * Add `copies` environments cloned from `from`, named `<from>-<n>`, deployed right after
+   * it (in its stage list or wave); with `ownStrategy` each clone gets its own copy of the
+   * strategy, named `<strategy>-<n>`.
+   */
+  readonly cloneEnvironment?: { readonly from: string; readonly copies: number; readonly ownStrategy?: boolean };
 }
 
 export function tempDir(prefix = 'dynconf-test-'): string {
@@ -41,7 +57,46 @@ export function materialize(fixtureDir: string): { dir: string; manifest: Fixtur
   fs.cpSync(MINIMAL, dir, { recursive: true });
   for (const rel of manifest.remove ?? []) fs.rmSync(path.join(dir, rel), { recursive: true, force: true });
   fs.cpSync(fixtureDir, dir, { recursive: true, filter: (src) => path.basename(src) !== 'fixture.json' });
+  if (manifest.generate) generateInto(dir, manifest.generate);
   return { dir, manifest };
+}
+
+interface GeneratedWorkload {
+  applications: Record<string, unknown>;
+  strategies: Record<string, unknown>;
+  environments: Record<string, { strategy: string }>;
+  pipeline: { stages: string[]; waves: { environments: string[] }[] };
+}
+
+/** Apply a fixture's `generate` to the workspace in `dir` (see FixtureGenerator). */
+export function generateInto(dir: string, g: FixtureGenerator): void {
+  const file = path.join(dir, 'config/workload.json');
+  const w = JSON.parse(fs.readFileSync(file, 'utf8')) as GeneratedWorkload;
+  if (g.applications !== undefined) {
+    const template = Object.keys(w.applications)[0]!;
+    for (let i = 1; Object.keys(w.applications).length < g.applications; i++) {
+      const name = `${template}-${String(i).padStart(3, '0')}`;
+      w.applications[name] = w.applications[template];
+      fs.copyFileSync(path.join(dir, 'flags', `${template}.json`), path.join(dir, 'flags', `${name}.json`));
+      fs.cpSync(path.join(dir, 'config/ops', template), path.join(dir, 'config/ops', name), { recursive: true });
+    }
+  }
+  if (g.cloneEnvironment) {
+    const { from, copies, ownStrategy } = g.cloneEnvironment;
+    const source = w.environments[from]!;
+    const clones: string[] = [];
+    for (let i = 2; i < copies + 2; i++) {
+      const name = `${from}-${i}`;
+      const strategy = ownStrategy ? `${source.strategy}-${i}` : source.strategy;
+      if (ownStrategy) w.strategies[strategy] = w.strategies[source.strategy];
+      w.environments[name] = { ...source, strategy };
+      clones.push(name);
+    }
+    const insertAfter = (list: string[]) => list.splice(list.indexOf(from) + 1, 0, ...clones);
+    if (w.pipeline.stages.includes(from)) insertAfter(w.pipeline.stages);
+    else insertAfter(w.pipeline.waves.find((wave) => wave.environments.includes(from))!.environments);
+  }
+  fs.writeFileSync(file, `${JSON.stringify(w, null, 2)}\n`);
 }
 
 /** Copy the repo's own sample workload (config/ and flags/) into a temporary folder. */

@@ -1,4 +1,7 @@
+import type { QuotaUsage } from '../../model';
 import { computePlan, DEFAULT_GATE_OVERHEAD_MINUTES, type EnvironmentPlan, type Plan } from '../../pipeline/plan';
+import type { RemovalOf } from '../../pipeline/removal';
+import { APPCONFIG_PRICES, DEFAULT_CLUSTER_LOAD, type DataPlaneEstimate } from '../../agent/data-plane-cost';
 import { choiceOption, EXIT_OK, numberOption, type Command } from '../command';
 import { requireModel, ROOT_OPTION, workspaceRoot } from '../workspace';
 
@@ -6,23 +9,31 @@ export const PLAN_FORMATS = ['text', 'markdown', 'mermaid', 'json'] as const;
 
 export const planCommand: Command = {
   name: 'plan',
-  summary: 'stages, waves, strategies, alarms, lead time and blast radius of a change',
-  usage: `usage: dynconf plan [--format text|markdown|mermaid|json] [--gate-overhead <minutes>] [--root <dir>]
+  summary: 'stages, waves, strategies, alarms, lead time, blast radius, AppConfig quotas and what removal leaves behind',
+  usage: `usage: dynconf plan [--format text|markdown|mermaid|json] [--gate-overhead <minutes>] [--nodes <n>] [--pods <n>] [--root <dir>]
 
 From config/workload.json: the order a change travels (stages, then waves), each
 environment's deployment strategy and monitors, the time a change takes to reach each
 environment and all of prod, and the blast radius: how much of prod a bad change can
-reach before an alarm can stop it.
+reach before an alarm can stop it; AppConfig quota usage per account and region; what
+removing an application, environment or cluster leaves in AWS; and each cluster's
+AppConfig data-plane calls and their cost, beside a sidecar per pod.
   --format         text (default), markdown (PR comment), mermaid (a flowchart GitHub
                    renders in a \`\`\`mermaid block) or json
   --gate-overhead  minutes each step spends outside AppConfig: CloudFormation plus the
                    rollout gate (default ${DEFAULT_GATE_OVERHEAD_MINUTES})
+  --nodes, --pods  the size of every cluster for the data-plane estimate
+                   (default ${DEFAULT_CLUSTER_LOAD.nodes} nodes, ${DEFAULT_CLUSTER_LOAD.pods} pods)
 Manual approvals are listed, never timed. Exit 0.`,
-  options: { ...ROOT_OPTION, format: { type: 'string' }, 'gate-overhead': { type: 'string' } },
+  options: { ...ROOT_OPTION, format: { type: 'string' }, 'gate-overhead': { type: 'string' }, nodes: { type: 'string' }, pods: { type: 'string' } },
   async run(args, io) {
     const format = choiceOption(args, 'format', PLAN_FORMATS, 'text');
     const gateOverheadMinutes = numberOption(args, 'gate-overhead', DEFAULT_GATE_OVERHEAD_MINUTES, { min: 0, max: 1440 });
-    const plan = computePlan(requireModel(workspaceRoot(args, io), io), { gateOverheadMinutes });
+    const clusterLoad = {
+      nodes: numberOption(args, 'nodes', DEFAULT_CLUSTER_LOAD.nodes, { min: 1, max: 100_000, integer: true }),
+      pods: numberOption(args, 'pods', DEFAULT_CLUSTER_LOAD.pods, { min: 0, max: 10_000_000, integer: true }),
+    };
+    const plan = computePlan(requireModel(workspaceRoot(args, io), io), { gateOverheadMinutes, clusterLoad });
     const render = { text: renderPlanText, markdown: renderPlanMarkdown, mermaid: renderPlanMermaid, json: (p: Plan) => `${JSON.stringify(p, null, 2)}\n` }[format];
     io.stdout.write(render(plan));
     return EXIT_OK;
@@ -99,7 +110,14 @@ function table(rows: readonly (readonly string[])[]): string[] {
   return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd());
 }
 
-export function renderPlanText(plan: Plan): string {
+/** A part of the text or markdown output: its lines, without the blank line that separates parts. */
+export type PlanSection = (plan: Plan) => string[];
+
+function joinSections(plan: Plan, sections: readonly PlanSection[]): string {
+  return `${sections.map((section) => section(plan).join('\n')).join('\n\n')}\n`;
+}
+
+function scheduleText(plan: Plan): string[] {
   const rows: string[][] = [['#', 'step', 'environment', 'tier', 'strategy', 'rollout', 'bake', 'first targets', 'complete']];
   for (const e of plan.environments) {
     const s = plan.steps[e.step - 1]!;
@@ -115,26 +133,113 @@ export function renderPlanText(plan: Plan): string {
       at(e.completeAtMinutes, e),
     ]);
   }
-  const width = Math.max(...plan.environments.map((e) => e.environment.length));
   return [
     `Plan for ${plan.workload}: ${plan.steps.length} steps, ${plan.environments.length} environments; times from the start of the first step, with ${minutes(plan.gateOverheadMinutes)} of gate overhead per step and no time for manual approvals.`,
     '',
     ...table(rows),
     ...approvalFootnote(plan),
-    '',
-    'Monitors (a monitor in ALARM during the rollout or bake rolls the deployment back):',
-    ...plan.environments.map((e) => `  ${e.environment.padEnd(width)}  ${describeMonitors(e)}`),
-    '',
-    'Lead time (a change to one profile per application):',
-    ...leadTimeLines(plan).map((l) => `  ${l}`),
-    '',
-    `Blast radius: ${blastRadiusSentence(plan)}`,
-    '',
-  ].join('\n');
+  ];
 }
 
-export function renderPlanMarkdown(plan: Plan): string {
-  const esc = (s: string) => s.replace(/\|/g, '\\|').replace(/</g, '&lt;').replace(/\*/g, '\\*');
+function monitorsText(plan: Plan): string[] {
+  const width = Math.max(...plan.environments.map((e) => e.environment.length));
+  return [
+    'Monitors (a monitor in ALARM during the rollout or bake rolls the deployment back):',
+    ...plan.environments.map((e) => `  ${e.environment.padEnd(width)}  ${describeMonitors(e)}`),
+  ];
+}
+
+function leadTimeText(plan: Plan): string[] {
+  return ['Lead time (a change to one profile per application):', ...leadTimeLines(plan).map((l) => `  ${l}`)];
+}
+
+function blastRadiusText(plan: Plan): string[] {
+  return [`Blast radius: ${blastRadiusSentence(plan)}`];
+}
+
+const QUOTAS_INTRO =
+  "AppConfig quotas per account and region (count / quota; AWS counts every resource there, dynconf's and any other; raise one in Service Quotas, then declare it in workload.json serviceQuotas.appconfig):";
+
+/** "4 / 100 (default)", "101 / 300 (declared)", "6 / 5 (default) OVER". */
+export function quotaUse(u: QuotaUsage): string {
+  return `${u.count} / ${u.limit} (${u.limitFrom}${u.adjustable ? '' : ', fixed'})${u.over ? ' OVER' : ''}`;
+}
+
+function quotaRows(plan: Plan): string[][] {
+  return plan.quotas.map((u) => [`${u.account}/${u.region}`, u.label, quotaUse(u), u.where ?? '']);
+}
+
+function quotasText(plan: Plan): string[] {
+  return [QUOTAS_INTRO, ...table([['account/region', 'quota', 'used', 'largest at'], ...quotaRows(plan)]).map((l) => `  ${l}`)];
+}
+
+const REMOVAL_INTRO =
+  "What removing something from workload.json leaves in AWS (CDK Pipelines never deletes a stack it no longer deploys; dynconf retains prod data on purpose). Delete these by hand, in the order given: see the README's runbook.";
+
+function removalEntries(plan: Plan): { title: string; entry: RemovalOf }[] {
+  return [
+    { title: 'an application', entry: plan.removal.application },
+    ...plan.removal.environments.map((entry) => ({ title: `environment ${entry.name}`, entry })),
+    ...plan.removal.clusters.map((entry) => ({ title: `cluster ${entry.name}`, entry })),
+  ];
+}
+
+function removalText(plan: Plan): string[] {
+  const out = [REMOVAL_INTRO];
+  for (const { title, entry } of removalEntries(plan)) {
+    out.push(`  Removing ${title}${title === 'an application' ? ` (${entry.name})` : ''}:`);
+    for (const l of entry.leftBehind) out.push(`    - stays: ${l.what}`, `      in ${l.where}`, `      why: ${l.why}`, `      cleanup: ${l.cleanup}`);
+    for (const r of entry.removedByPipeline) out.push(`    - removed by the pipeline: ${r}`);
+  }
+  return out;
+}
+
+function dataPlaneIntro(plan: Plan): string {
+  const e = plan.dataPlane[0];
+  const load = e ? `${e.nodes} nodes and ${e.pods} pods a cluster (--nodes, --pods)` : 'no cluster';
+  return (
+    `AppConfig data-plane calls (GetLatestConfiguration) for ${load}: one agent per node polls its prefetch list and what its pods read, ` +
+    'a sidecar per pod polls its own application; worst case, every pod on a node reading a different application. ' +
+    `Prices: ${APPCONFIG_PRICES.source}.`
+  );
+}
+
+const usd = (n: number) => `$${n < 100 ? n.toFixed(2) : Math.round(n).toLocaleString('en-US')}`;
+const count = (n: number) => Math.round(n).toLocaleString('en-US');
+
+function dataPlaneRows(plan: Plan): string[][] {
+  const rows = (e: DataPlaneEstimate) => [
+    [e.cluster, 'DaemonSet', `${e.nodes} agents x ${count(e.daemonSet.configurationsPerPoller)}`, count(e.daemonSet.callsPerSecond), count(e.daemonSet.callsPerDay), usd(e.daemonSet.callsCostPerMonth)],
+    ['', 'sidecar per pod', `${e.pods} sidecars x ${e.sidecar.configurationsPerPoller.toFixed(2)}`, count(e.sidecar.callsPerSecond), count(e.sidecar.callsPerDay), usd(e.sidecar.callsCostPerMonth)],
+  ];
+  return plan.dataPlane.flatMap(rows);
+}
+
+function dataPlaneNotes(plan: Plan): string[] {
+  return plan.dataPlane.map(
+    (e) =>
+      `${e.cluster}: serves ${e.servedEntries} app:env:profile entries, prefetches ${e.prefetchEntries}, polls every ${e.pollIntervalSeconds} s; ` +
+      (e.daemonSet.callsPerDay <= e.sidecar.callsPerDay ? 'the DaemonSet makes no more calls than sidecars would.' : 'the DaemonSet makes MORE calls than sidecars would: prefetch less.'),
+  );
+}
+
+const DATA_PLANE_HEADER = ['cluster', 'pollers', 'configurations polled', 'calls/s', 'calls/day', 'cost of calls/month'];
+
+function dataPlaneText(plan: Plan): string[] {
+  if (plan.dataPlane.length === 0) return [];
+  return [dataPlaneIntro(plan), ...table([DATA_PLANE_HEADER, ...dataPlaneRows(plan)]).map((l) => `  ${l}`), ...dataPlaneNotes(plan).map((l) => `  ${l}`)];
+}
+
+/** The text output, part by part; a new part is one more function here. */
+export const TEXT_SECTIONS: readonly PlanSection[] = [scheduleText, monitorsText, leadTimeText, blastRadiusText, quotasText, dataPlaneText, removalText];
+
+export function renderPlanText(plan: Plan): string {
+  return joinSections(plan, TEXT_SECTIONS);
+}
+
+const esc = (s: string) => s.replace(/\|/g, '\\|').replace(/</g, '&lt;').replace(/\*/g, '\\*');
+
+function scheduleMarkdown(plan: Plan): string[] {
   const out = [
     `### dynconf plan: ${esc(plan.workload)}`,
     '',
@@ -162,15 +267,57 @@ export function renderPlanMarkdown(plan: Plan): string {
     ...approvalFootnote(plan).map(esc),
     '',
     `Times count from the start of the first step, with ${minutes(plan.gateOverheadMinutes)} of gate overhead per step; manual approvals are not timed.`,
-    '',
-    '**Lead time** (a change to one profile per application):',
-    '',
-    ...leadTimeLines(plan).map((l) => `- ${esc(l)}`),
-    '',
-    `**Blast radius:** ${esc(blastRadiusSentence(plan))}`,
-    '',
   );
-  return out.join('\n');
+  return out;
+}
+
+function leadTimeMarkdown(plan: Plan): string[] {
+  return ['**Lead time** (a change to one profile per application):', '', ...leadTimeLines(plan).map((l) => `- ${esc(l)}`)];
+}
+
+function blastRadiusMarkdown(plan: Plan): string[] {
+  return [`**Blast radius:** ${esc(blastRadiusSentence(plan))}`];
+}
+
+function quotasMarkdown(plan: Plan): string[] {
+  return [
+    `**${esc(QUOTAS_INTRO.replace(/:$/, ''))}**`,
+    '',
+    '| Account/region | Quota | Used | Largest at |',
+    '| --- | --- | --- | --- |',
+    ...quotaRows(plan).map((r) => `| ${r.map((c, i) => (i === 2 && c.endsWith('OVER') ? `**${esc(c)}**` : esc(c))).join(' | ')} |`),
+  ];
+}
+
+function removalMarkdown(plan: Plan): string[] {
+  const out = ['<details><summary>What removing an application, environment or cluster leaves behind</summary>', '', esc(REMOVAL_INTRO)];
+  for (const { title, entry } of removalEntries(plan)) {
+    out.push('', `**Removing ${esc(title)}${title === 'an application' ? ` (\`${entry.name}\`)` : ''}**`, '');
+    for (const l of entry.leftBehind) out.push(`- stays: ${esc(l.what)}, in ${esc(l.where)}. Why: ${esc(l.why)}. Cleanup: ${esc(l.cleanup)}`);
+    for (const r of entry.removedByPipeline) out.push(`- removed by the pipeline: ${esc(r)}`);
+  }
+  out.push('', '</details>');
+  return out;
+}
+
+/** The markdown output (a PR comment), part by part. */
+function dataPlaneMarkdown(plan: Plan): string[] {
+  if (plan.dataPlane.length === 0) return [];
+  return [
+    esc(dataPlaneIntro(plan)),
+    '',
+    `| ${DATA_PLANE_HEADER.join(' | ')} |`,
+    `|${DATA_PLANE_HEADER.map(() => ' --- ').join('|')}|`,
+    ...dataPlaneRows(plan).map((r) => `| ${r.map(esc).join(' | ')} |`),
+    '',
+    ...dataPlaneNotes(plan).map((l) => `- ${esc(l)}`),
+  ];
+}
+
+export const MARKDOWN_SECTIONS: readonly PlanSection[] = [scheduleMarkdown, leadTimeMarkdown, blastRadiusMarkdown, quotasMarkdown, dataPlaneMarkdown, removalMarkdown];
+
+export function renderPlanMarkdown(plan: Plan): string {
+  return joinSections(plan, MARKDOWN_SECTIONS);
 }
 
 /**
