@@ -4,8 +4,8 @@
  * - the sample (bin/app.ts: the pipeline stack and 5 stages, 17 stacks, cdk-nag, CFN
  *   Guard) against the smallest real CDK app (bench/one-bucket-app.ts), alternating, in
  *   the same run;
- * - bin/app.ts on generated workloads of 50, 100 and 200 applications, to show how synth
- *   time grows.
+ * - bin/app.ts on generated workloads of 100 to 500 applications, to show that each
+ *   application costs the same however many there are (issue 9: flat from 100 to 500).
  *   node --import tsx bench/synth.ts     # prints the table
  */
 import { spawnSync } from 'node:child_process';
@@ -21,6 +21,8 @@ const ROOT = path.resolve(__dirname, '..');
 const CDK_CLI = require.resolve('aws-cdk/bin/cdk');
 const APP = 'node --import tsx bin/app.ts';
 const BASELINE_APP = 'node --import tsx bench/one-bucket-app.ts';
+/** Issue 9: the marginal synth time per application stays flat from 100 to 500 applications. */
+const SCALE_SIZES = [100, 200, 300, 400, 500] as const;
 
 const median = (xs: readonly number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -76,7 +78,7 @@ interface ScalePoint {
 }
 
 /**
- * Synth each size `repetitions` times, interleaved (50, 100, 200, 50, ...), so that load
+ * Synth each size `repetitions` times, interleaved (100, 200, ..., 100, ...), so that load
  * from other processes drifting during the run weighs on every size alike.
  */
 function synthAtScale(sizes: readonly number[], repetitions: number): ScalePoint[] {
@@ -98,28 +100,31 @@ function synthAtScale(sizes: readonly number[], repetitions: number): ScalePoint
 
 export async function run(): Promise<BenchResult[]> {
   const results: BenchResult[] = [sampleAgainstBaseline(7)];
-  const points = synthAtScale([50, 100, 200], 5);
+  const repetitions = 3;
+  const points = synthAtScale(SCALE_SIZES, repetitions);
   for (const p of points) {
     results.push({
       name: `cdk synth: ${p.applications} generated applications`,
       measured: round(p.seconds),
       unit: 's',
-      notes: `median of 5; ${p.stacks} stacks, ${p.resources} resources, 5 environments`,
+      notes: `median of ${repetitions}; ${p.stacks} stacks, ${p.resources} resources, 5 environments`,
     });
   }
-  const [p50, p100, p200] = points as [ScalePoint, ScalePoint, ScalePoint];
   const perApp = (a: ScalePoint, b: ScalePoint) => ((b.seconds - a.seconds) * 1000) / (b.applications - a.applications);
-  const early = perApp(p50, p100);
-  const late = perApp(p100, p200);
-  results.push({
-    name: 'cdk synth: marginal time per application, 100->200 vs 50->100',
-    measured: round(late, 1),
-    baseline: round(early, 1),
-    ratio: round(late / early),
-    unit: 'ms/app',
-    target: 'ratio <= 1.5 (linear growth)',
-    notes: 'a ratio near 1 means each application costs the same however many there are',
-  });
+  const first = perApp(points[0]!, points[1]!);
+  for (let i = 1; i + 1 < points.length; i++) {
+    const [a, b] = [points[i]!, points[i + 1]!];
+    const marginal = perApp(a, b);
+    results.push({
+      name: `cdk synth: marginal time per application, ${a.applications}->${b.applications} vs ${points[0]!.applications}->${points[1]!.applications}`,
+      measured: round(marginal, 1),
+      baseline: round(first, 1),
+      ratio: round(marginal / first),
+      unit: 'ms/app',
+      target: 'ratio <= 1.5 (linear growth)',
+      notes: 'a ratio near 1 means each application costs the same however many there are',
+    });
+  }
   return results;
 }
 

@@ -42,11 +42,15 @@ export interface SynthesizedApp {
   readonly outdir: string;
 }
 
-/** bin/app.ts's app for a model (with the policy checks), synthesized; remove `outdir` when done. */
-export function synthesize(model: Model = sampleModel()): SynthesizedApp {
+/**
+ * bin/app.ts's app for a model (with the policy checks), synthesized; remove `outdir` when
+ * done. `analyticsReporting` as under `cdk synth`, which adds a CDK metadata resource to
+ * every stack; off by default so that templates are stable.
+ */
+export function synthesize(model: Model = sampleModel(), options: { analyticsReporting?: boolean } = {}): SynthesizedApp {
   const outdir = tempDir('dynconf-pipeline-');
   try {
-    const app = new cdk.App({ outdir, analyticsReporting: false });
+    const app = new cdk.App({ outdir, analyticsReporting: options.analyticsReporting ?? false });
     const pipeline = buildDynconfApp(app, model);
     return { model, app, pipeline, assembly: app.synth(), outdir };
   } catch (e) {
