@@ -7,12 +7,15 @@
 import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
+import * as cdk from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { gateTimeoutMinutes, GATE_BUILD_OVERHEAD_MINUTES } from '../../lib/pipeline/gate-steps';
+import * as YAML from 'yaml';
+import { buildImageOf, buildImageUri } from '../../lib/pipeline/build-image';
+import { dynconfCommand, gateTimeoutMinutes, GATE_BUILD_OVERHEAD_MINUTES } from '../../lib/pipeline/gate-steps';
 import { gateRoleArn, gateStepRoleName, testReportGroupArn, testReportGroupName } from '../../lib/pipeline/names';
-import { JUNIT_REPORT, pinnedCdkCliVersion, SYNTH_COMMANDS } from '../../lib/pipeline/pipeline-stack';
+import { JUNIT_REPORT, PipelineStack, pinnedCdkCliVersion, SYNTH_COMMANDS } from '../../lib/pipeline/pipeline-stack';
 import { REPO_ROOT, rmrf } from '../support/workspace';
-import { actions, synthesize, validationReport, type SynthesizedApp } from './support';
+import { actions, synthesize, validationReport, withWorkload, type SynthesizedApp } from './support';
 
 interface Action {
   readonly Name: string;
@@ -96,7 +99,7 @@ test('after every environment, its rollout gate, once all its stacks are deploye
 
     const timeout = gateTimeoutMinutes(model(), env);
     const spec = buildSpec(gate!);
-    expect(spec.phases.build!.commands).toEqual([expect.stringContaining(`role_arn = ${gateRoleArn(model(), env)}`), `npx dynconf rollout wait --env ${env} --timeout ${timeout}`]);
+    expect(spec.phases.build!.commands).toEqual([expect.stringContaining(`role_arn = ${gateRoleArn(model(), env)}`), `node --import tsx bin/dynconf.ts rollout wait --env ${env} --timeout ${timeout}`]);
     expect(project(gate!).Properties).toMatchObject({
       TimeoutInMinutes: timeout + GATE_BUILD_OVERHEAD_MINUTES,
       ServiceRole: { 'Fn::GetAtt': [expect.stringMatching(/^GateStepRole/), 'Arn'] },
@@ -113,8 +116,8 @@ test('after every environment, its rollout gate, once all its stacks are deploye
 test('after its gate, beta runs the integration test and gamma the acceptance test; prod runs none', () => {
   const verify = (env: string) => named(environmentActions(env).actions, `Verify-${env}`);
   const gate = (env: string) => named(environmentActions(env).actions, `RolloutGate-${env}`)!;
-  expect(buildSpec(verify('beta')!).phases.build!.commands[1]).toBe('npx dynconf verify --env beta');
-  expect(buildSpec(verify('gamma')!).phases.build!.commands[1]).toBe('npx dynconf verify --env gamma --acceptance');
+  expect(buildSpec(verify('beta')!).phases.build!.commands[1]).toBe('node --import tsx bin/dynconf.ts verify --env beta');
+  expect(buildSpec(verify('gamma')!).phases.build!.commands[1]).toBe('node --import tsx bin/dynconf.ts verify --env gamma --acceptance');
   for (const env of ['beta', 'gamma']) expect(verify(env)!.RunOrder).toBeGreaterThan(gate(env).RunOrder);
   for (const env of ['prod-01', 'prod-02', 'prod-03']) expect(verify(env)).toBeUndefined();
 });
@@ -129,12 +132,14 @@ test('a manual approval opens prod-wave-1, as workload.json asks, and nothing el
 describe('the synth step', () => {
   const synthAction = () => stage('Build').Actions.find((a) => a.Name === 'Synth')!;
 
-  test('runs CI from nothing, the secret scan and cdk synth, on Debian with Node 20', () => {
+  test('runs CI from nothing, the secret scan and cdk synth, on the pinned image', () => {
     expect(buildSpec(synthAction()).phases.build!.commands).toEqual([...SYNTH_COMMANDS]);
-    expect(project(synthAction()).Properties.Environment).toMatchObject({ Image: 'public.ecr.aws/docker/library/node:20-bookworm', ComputeType: 'BUILD_GENERAL1_MEDIUM' });
+    expect(project(synthAction()).Properties.Environment).toMatchObject({ ComputeType: 'BUILD_GENERAL1_MEDIUM' });
+    expect(imageOf(project(synthAction()).Properties)).toBe(buildImageUri(model()));
     // .ci/run is what makes the first command the README's test command with chromium installed.
     const ci = fs.readFileSync(path.join(REPO_ROOT, '.ci/run'), 'utf8');
-    expect(ci).toMatch(/apt-get install -y[^\n]* chromium/);
+    expect(ci).toMatch(/^bash \.ci\/ensure-chromium$/m);
+    expect(fs.readFileSync(path.join(REPO_ROOT, '.ci/ensure-chromium'), 'utf8')).toMatch(/apt-get install -y[^\n]* chromium/);
     expect(ci).toMatch(/^npm ci\b/m);
     expect(ci).toMatch(/^npm test$/m);
   });
@@ -189,9 +194,98 @@ test('cdk-nag (AwsSolutions) and CFN Guard pass on every stack, each acknowledge
   for (const v of suppressed) expect([v.ruleName, (v.reason ?? '').length > 20]).toEqual([v.ruleName, true]);
 });
 
-/** Values that change without the deployed pipeline changing. */
+/** A project's image, with the URL suffix of the standard partition. */
+function imageOf(properties: Record<string, unknown>): string {
+  const image = (properties.Environment as { Image: unknown }).Image;
+  const join = (image as { 'Fn::Join'?: [string, unknown[]] })['Fn::Join'];
+  if (!join) return image as string;
+  return join[1].map((p) => (typeof p === 'string' ? p : JSON.stringify(p) === '{"Ref":"AWS::URLSuffix"}' ? 'amazonaws.com' : JSON.stringify(p))).join(join[0]);
+}
+
+/** The statements of every policy attached to a role, by the role's logical ID. */
+function roleStatements(t: Template, roleId: string): { Action: string | string[]; Resource: unknown }[] {
+  return Object.values(t.findResources('AWS::IAM::Policy'))
+    .filter((p) => JSON.stringify(p.Properties.Roles) === JSON.stringify([{ Ref: roleId }]))
+    .flatMap((p) => p.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[]);
+}
+
+/** The UseConnection statements of the source action's role, and every connection action anywhere in the template. */
+function connectionGrants(t: Template): { source: unknown[]; everywhere: string[] } {
+  const pipeline = Object.values(t.findResources('AWS::CodePipeline::Pipeline'))[0]!;
+  const sourceAction = (pipeline.Properties.Stages as PipelineStage[]).find((st) => st.Name === 'Source')!.Actions[0] as Action & { RoleArn: { 'Fn::GetAtt': [string, string] } };
+  const roleId = sourceAction.RoleArn['Fn::GetAtt'][0];
+  const source = roleStatements(t, roleId).filter((st) => actions(st).some((a) => a.endsWith(':UseConnection')));
+  const everywhere = Object.values(t.findResources('AWS::IAM::Policy'))
+    .flatMap((p) => p.Properties.PolicyDocument.Statement as { Action: string | string[] }[])
+    .flatMap((st) => actions(st))
+    .filter((a) => /^(codeconnections|codestar-connections):/.test(a));
+  return { source, everywhere };
+}
+
+describe('the source connection', () => {
+  test('a codeconnections ARN (the sample): the source role may use it under codeconnections, and nothing grants codestar-connections', () => {
+    const arn = model().workload.pipeline.source.connectionArn;
+    expect(arn).toMatch(/^arn:aws:codeconnections:/);
+    expect(connectionGrants(template)).toEqual({ source: [{ Action: 'codeconnections:UseConnection', Effect: 'Allow', Resource: arn }], everywhere: ['codeconnections:UseConnection'] });
+  });
+
+  test('a codestar-connections ARN (a connection created before the rename): granted under codestar-connections', () => {
+    const arn = 'arn:aws:codestar-connections:us-east-1:111111111111:connection/11111111-1111-1111-1111-111111111111';
+    const m = withWorkload(model(), (w) => ({ ...w, pipeline: { ...w.pipeline, source: { ...w.pipeline.source, connectionArn: arn } } }));
+    const stack = new PipelineStack(new cdk.App({ analyticsReporting: false }), 'Pipeline', { model: m, plan: s.pipeline.plan });
+    const t = Template.fromStack(stack);
+    expect(connectionGrants(t)).toEqual({ source: [{ Action: 'codestar-connections:UseConnection', Effect: 'Allow', Resource: arn }], everywhere: ['codestar-connections:UseConnection'] });
+    // The action is configured as CodePipelineSource.connection would configure it.
+    const pipeline = Object.values(t.findResources('AWS::CodePipeline::Pipeline'))[0]!;
+    expect((pipeline.Properties.Stages as PipelineStage[])[0]!.Actions[0]!.Configuration).toEqual({ ConnectionArn: arn, FullRepositoryId: m.workload.pipeline.source.repository, BranchName: m.workload.pipeline.source.branch });
+  });
+});
+
+describe('the build image', () => {
+  const projects = () => Object.entries(template.findResources('AWS::CodeBuild::Project'));
+
+  test("every CodeBuild project, CDK's own included, runs the digest-pinned image from the pipeline account's ECR, pulled with its role", () => {
+    const { account, region } = model().workload.pipeline;
+    const uri = buildImageUri(model());
+    expect(uri).toMatch(new RegExp(`^${account}\\.dkr\\.ecr\\.${region}\\.amazonaws\\.com/[a-z0-9._/-]+@sha256:[0-9a-f]{64}$`));
+    expect(projects().length).toBeGreaterThanOrEqual(10);
+    for (const [id, p] of projects()) {
+      expect([id, imageOf(p.Properties), (p.Properties.Environment as { ImagePullCredentialsType?: string }).ImagePullCredentialsType]).toEqual([id, uri, 'SERVICE_ROLE']);
+    }
+    // No project names a public registry.
+    expect(JSON.stringify(projects().map(([, p]) => p.Properties.Environment))).not.toMatch(/public\.ecr\.aws|docker\.io|registry-1\.docker|:20-bookworm/);
+  });
+
+  test("each project's role may pull from that repository", () => {
+    const repositoryArn = `:ecr:us-east-1:111111111111:repository/${buildImageOf(model()).repository}`;
+    for (const [id, p] of projects()) {
+      const roleId = (p.Properties.ServiceRole as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+      const pulls = roleStatements(template, roleId).filter((st) => JSON.stringify(st.Resource).includes(repositoryArn));
+      expect([id, pulls.flatMap((st) => actions(st))]).toEqual([id, ['ecr:BatchCheckLayerAvailability', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchGetImage']]);
+    }
+  });
+});
+
+test('no buildspec runs dynconf through its exec bit: every call is `node --import tsx bin/dynconf.ts`', () => {
+  const commands = Object.values(template.findResources('AWS::CodeBuild::Project')).flatMap((p) => {
+    const text = (p.Properties.Source as { BuildSpec: string }).BuildSpec;
+    // Asset publishing names a buildspec file it writes into the assembly.
+    const spec = (text.startsWith('{') ? JSON.parse(text) : YAML.parse(fs.readFileSync(path.join(s.assembly.directory, text), 'utf8'))) as BuildSpec;
+    return Object.values(spec.phases).flatMap((phase) => phase.commands ?? []);
+  });
+  expect(commands.length).toBeGreaterThan(20);
+  expect(commands.filter((c) => /\bnpx\s+dynconf\b|(^|[\s;&|(])\.\/bin\/|(^|[\s;&|(])bin\/dynconf(\.ts)?\s/.test(c) && !c.startsWith(dynconfCommand('')))).toEqual([]);
+  const calls = commands.filter((c) => c.includes('bin/dynconf.ts'));
+  // A gate per environment and the verify steps of beta and gamma.
+  expect(calls.length).toBe(model().environments.length + 2);
+  for (const c of calls) expect(c.startsWith(dynconfCommand(''))).toBe(true);
+  // The synth step calls no dynconf itself (npm scripts do, with node), and cdk is a JS bin npm installed.
+  expect(SYNTH_COMMANDS.filter((c) => /dynconf|\.\/bin\//.test(c))).toEqual([]);
+});
+
+/** Values that change without the deployed pipeline changing (the build image's digest is not one of them). */
 function scrub(t: Record<string, unknown>): Record<string, unknown> {
-  return JSON.parse(JSON.stringify(t).replace(/\b[0-9a-f]{64}\b/g, '<asset-hash>')) as Record<string, unknown>;
+  return JSON.parse(JSON.stringify(t).replace(/(?<!sha256:)\b[0-9a-f]{64}\b/g, '<asset-hash>')) as Record<string, unknown>;
 }
 
 test('snapshot of the pipeline stack', () => {

@@ -49,7 +49,7 @@ describe('browser end to end (Chromium)', () => {
   };
 
   beforeAll(async () => {
-    if (!fs.existsSync(CHROMIUM)) throw new Error(`Chromium is not at ${CHROMIUM}: apt-get install -y chromium (.ci/run does)`);
+    if (!fs.existsSync(CHROMIUM)) throw new Error(`Chromium is not at ${CHROMIUM}: run 'sudo apt-get install -y chromium' (npm test's pretest step does it when it can)`);
     root = copySample();
     profileDir = tempDir('dynconf-chromium-');
     agent = await LocalAgent.start({ root, environment: 'beta', port: 0, debounceMs: 20 });
@@ -65,8 +65,9 @@ describe('browser end to end (Chromium)', () => {
     await context?.close();
     await bff?.close();
     await agent?.close();
-    rmrf(root);
-    rmrf(profileDir);
+    // Set only once beforeAll got that far: a missing browser must be the one error shown.
+    if (root) rmrf(root);
+    if (profileDir) rmrf(profileDir);
   });
 
   test('the demo page shows a flag edit, and follows the BFF through a restart', async () => {
