@@ -6,7 +6,7 @@
 import { KubectlV33Layer } from '@aws-cdk/lambda-layer-kubectl-v33';
 import { KubectlV34Layer } from '@aws-cdk/lambda-layer-kubectl-v34';
 import { KubectlV35Layer } from '@aws-cdk/lambda-layer-kubectl-v35';
-import { Fn } from 'aws-cdk-lib';
+import { Annotations, Fn } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as eks from 'aws-cdk-lib/aws-eks';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -56,8 +56,21 @@ export function kubectlNetworkAttributes(scope: Construct, cluster: string, conf
     // Imported from literals: no context lookup, so synth stays offline. The handler's
     // subnets are given explicitly, so neither the VPC's subnet layout nor its zones are
     // consulted; the zones are left to CloudFormation rather than made up.
-    vpc: ec2.Vpc.fromVpcAttributes(scope, 'ClusterVpc', { vpcId: config.vpcId, availabilityZones: Fn.getAzs() }),
+    vpc: importedVpc(scope, config.vpcId),
     kubectlPrivateSubnetIds: [...config.subnetIds],
     kubectlSecurityGroupId: config.securityGroupId,
   };
+}
+
+/**
+ * The cluster's VPC, imported for the handler's placement only. aws-cdk-lib warns that a
+ * token list of zones would not serve constructs that pick subnets at synth time, and that
+ * the subnets it imports from IDs have no route table; the handler is given its subnets
+ * explicitly and never reads a route table, so both warnings are acknowledged here.
+ */
+function importedVpc(scope: Construct, vpcId: string): ec2.IVpc {
+  const vpc = ec2.Vpc.fromVpcAttributes(scope, 'ClusterVpc', { vpcId, availabilityZones: Fn.getAzs() });
+  Annotations.of(scope).acknowledgeWarning('@aws-cdk/aws-ec2:vpcAttributeIsListTokenavailabilityZones', 'only explicitly given subnets are used');
+  Annotations.of(scope).acknowledgeWarning('@aws-cdk/aws-ec2:noSubnetRouteTableId', "the kubectl handler's subnets are only placed in, never routed by this stack");
+  return vpc;
 }

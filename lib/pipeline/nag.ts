@@ -44,10 +44,24 @@ export function wildcardFindings(s: Statement): string[] {
   return [...actionsOf(s).filter((a) => a.includes('*')).map((a) => `Action::${a}`), ...resourcesOf(s).filter((r) => r.includes('*')).map((r) => `Resource::${r}`)];
 }
 
-/** The reason a known grant gives for a finding of a statement; undefined when none explains it. */
+/**
+ * The reason known grants give for a finding of a statement; undefined when some action of
+ * the statement is explained by none. Each action may be explained by a different grant of
+ * the same finding: with `@aws-cdk/aws-iam:minimizePolicies` (cdk.json) CDK merges
+ * statements that share a resource, such as its own `*` reads and ECR's authorization
+ * token, into one.
+ */
 export function reasonFor<C>(grants: readonly KnownGrant<C>[], finding: string, s: Statement, context: C): string | undefined {
   const actions = actionsOf(s);
-  return grants.find((g) => g.finding.test(finding) && actions.length > 0 && actions.every((a) => g.actions.test(a)) && (g.when?.(s, context) ?? true))?.reason;
+  if (actions.length === 0) return undefined;
+  const applicable = grants.filter((g) => g.finding.test(finding) && (g.when?.(s, context) ?? true));
+  const reasons = new Set<string>();
+  for (const action of actions) {
+    const grant = applicable.find((g) => g.actions.test(action));
+    if (!grant) return undefined;
+    reasons.add(grant.reason);
+  }
+  return [...reasons].join('; ');
 }
 
 /** Every policy document under a scope, with the resource that carries it. */

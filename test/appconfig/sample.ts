@@ -8,7 +8,7 @@ import * as cxapi from 'aws-cdk-lib/cx-api';
 import { addComplianceChecks, type AppConfigEnvironmentStack, type AppConfigSharedStack } from '../../lib/appconfig';
 import { loadWorkspaceFromDisk, type Model } from '../../lib/model';
 import { buildEnvironmentStages, type EnvironmentStage } from '../../lib/pipeline/environment-stage';
-import { REPO_ROOT, tempDir } from '../support/workspace';
+import { cdkJsonContext, REPO_ROOT, tempDir } from '../support/workspace';
 
 export function loadModel(root: string = REPO_ROOT): Model {
   const { model, diagnostics } = loadWorkspaceFromDisk(root);
@@ -23,10 +23,13 @@ export interface SampleApp {
   readonly outdir: string;
 }
 
-/** Build (not synthesize) the stages of a workspace; analytics off so templates are stable. */
+/**
+ * Build (not synthesize) the stages of a workspace with cdk.json's feature flags, as
+ * `cdk synth` does; analytics off so templates are stable.
+ */
 export function buildApp(model: Model = loadModel(), options: { checks?: boolean } = {}): SampleApp {
   const outdir = tempDir('dynconf-cdk-');
-  const app = new cdk.App({ outdir, analyticsReporting: false, context: { [cxapi.PATH_METADATA_ENABLE_CONTEXT]: true } });
+  const app = new cdk.App({ outdir, analyticsReporting: false, context: { ...cdkJsonContext(), [cxapi.PATH_METADATA_ENABLE_CONTEXT]: true } });
   const stages = buildEnvironmentStages(app, model);
   if (options.checks) addComplianceChecks(app);
   return { model, app, stages, outdir };

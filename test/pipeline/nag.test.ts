@@ -56,6 +56,12 @@ describe('the known CDK Pipelines grants', () => {
     expect(reasons(allow('sts:AssumeRole', 'arn:*:iam::111111111111:role/*'))).toEqual([['Resource::arn:*:iam::111111111111:role/*', false]]);
   });
 
+  test('a statement CDK merged from several known grants (minimizePolicies) is explained action by action; one unknown action leaves it unexplained', () => {
+    expect(reasons(allow(['cloudformation:DescribeStacks', 'ecr:GetAuthorizationToken', 's3:ListBucket'], '*'))).toEqual([['Resource::*', true]]);
+    expect(reasons(allow(['codebuild:BatchGetBuilds', 'codebuild:StartBuild', 'codebuild:StopBuild', 'ecr:GetAuthorizationToken'], '*'))).toEqual([['Resource::*', true]]);
+    expect(reasons(allow(['cloudformation:DescribeStacks', 'ecr:GetAuthorizationToken', 'ssm:GetParameter'], '*'))).toEqual([['Resource::*', false]]);
+  });
+
   test("ECR's authorization token, which has no resource, is explained; any other ECR action on every resource is not", () => {
     expect(reasons(allow('ecr:GetAuthorizationToken', '*'))).toEqual([['Resource::*', true]]);
     expect(reasons(allow(['ecr:GetAuthorizationToken', 'ecr:BatchGetImage'], '*'))).toEqual([['Resource::*', false]]);

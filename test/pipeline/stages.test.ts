@@ -118,7 +118,7 @@ describe("each environment's rollout gate role", () => {
           {
             Action: 'sts:AssumeRole',
             Effect: 'Allow',
-            Principal: { AWS: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:iam::${model().workload.pipeline.account}:root`]] } },
+            Principal: { AWS: `arn:aws:iam::${model().workload.pipeline.account}:root` },
             Condition: { ArnEquals: { 'aws:PrincipalArn': gateStepRoleArn(model(), env) } },
           },
         ],
@@ -134,7 +134,7 @@ describe("each environment's rollout gate role", () => {
       expect([env, statements.flatMap(actions).filter((a) => !readOnly.test(a))]).toEqual([env, []]);
       const config = model().workload.environments[env]!;
       const controlPlane = statements.find((st) => actions(st).includes('appconfig:ListDeployments'))!;
-      expect(actions(controlPlane)).toEqual([...GATE_CONTROL_PLANE_ACTIONS]);
+      expect(actions(controlPlane).sort()).toEqual([...GATE_CONTROL_PLANE_ACTIONS].sort());
       expect(JSON.stringify(controlPlane.Resource)).toContain(`:appconfig:${config.region}:${config.account}:application/*`);
       // The one `*`: ListApplications has no resource-level permission.
       expect(statements.filter((st) => st.Resource === '*').map(actions)).toEqual([[...GATE_ACCOUNT_ACTIONS]]);

@@ -9,7 +9,7 @@ import type * as cxapi from 'aws-cdk-lib/cx-api';
 import { loadWorkspaceFromDisk, pipelineSteps, type Model, type WaveConfig, type WorkloadConfig } from '../../lib/model';
 import { buildDynconfApp } from '../../lib/pipeline/app';
 import type { PipelineStack } from '../../lib/pipeline/pipeline-stack';
-import { REPO_ROOT, rmrf, tempDir } from '../support/workspace';
+import { cdkJsonContext, REPO_ROOT, rmrf, tempDir } from '../support/workspace';
 
 let sample: Model | undefined;
 
@@ -50,7 +50,7 @@ export interface SynthesizedApp {
 export function synthesize(model: Model = sampleModel(), options: { analyticsReporting?: boolean } = {}): SynthesizedApp {
   const outdir = tempDir('dynconf-pipeline-');
   try {
-    const app = new cdk.App({ outdir, analyticsReporting: options.analyticsReporting ?? false });
+    const app = new cdk.App({ outdir, analyticsReporting: options.analyticsReporting ?? false, context: cdkJsonContext() });
     const pipeline = buildDynconfApp(app, model);
     return { model, app, pipeline, assembly: app.synth(), outdir };
   } catch (e) {

@@ -140,3 +140,11 @@ export function captureIO(cwd: string): { io: CommandIO; out: () => string; err:
     err: () => err,
   };
 }
+
+/**
+ * The feature flags cdk.json gives `cdk synth` (minimizePolicies among them): without them a
+ * test would read templates other than those the pipeline deploys.
+ */
+export function cdkJsonContext(): Record<string, unknown> {
+  return (JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'cdk.json'), 'utf8')) as { context: Record<string, unknown> }).context;
+}
