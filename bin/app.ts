@@ -14,7 +14,8 @@ import * as cdk from 'aws-cdk-lib';
 import { templateLimitViolations } from '../lib/appconfig';
 import { formatDiagnostic, loadWorkspaceFromDisk } from '../lib/model';
 import { buildDynconfApp } from '../lib/pipeline/app';
-import { iamLimitViolations } from '../lib/pipeline/iam-limits';
+import { codePipelineLimitViolations } from '../lib/pipeline/deployment-chunks';
+import { iamLimitViolations, loadTemplates } from '../lib/pipeline/iam-limits';
 
 const app = new cdk.App();
 const root = path.resolve((app.node.tryGetContext('dynconf:root') as string | undefined) ?? path.join(__dirname, '..'));
@@ -35,7 +36,10 @@ for (const v of overLimits) {
       'raise BYTES_PER_RESOURCE or the resource counts there (test/appconfig/scale.test.ts measures them); to deploy meanwhile, move an application of this part to another with `npx dynconf layout --move <app>` (README: Moving an application to another stack part)',
   );
 }
-// IAM applies its policy quotas at deploy time, role by role across stacks: fail here instead.
+// IAM applies its policy quotas at deploy time, role by role across stacks, and CodePipeline
+// its own to the pipeline's shape: fail here instead.
 const overIam = iamLimitViolations(assembly);
 for (const v of overIam) console.error(`dynconf: IAM would refuse ${v.subject}: ${v.message}`);
-if (overLimits.length > 0 || overIam.length > 0) process.exit(1);
+const overPipeline = codePipelineLimitViolations(loadTemplates(assembly));
+for (const v of overPipeline) console.error(`dynconf: CodePipeline would refuse ${v}`);
+if (overLimits.length > 0 || overIam.length > 0 || overPipeline.length > 0) process.exit(1);

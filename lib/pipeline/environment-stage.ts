@@ -35,8 +35,9 @@ import {
   sharedStacksRead,
   type AppConfigPlan,
 } from '../appconfig';
-import type { Model } from '../model';
+import type { EnvironmentConfig, Model } from '../model';
 import { EnvironmentCanaryStack } from './canary';
+import type { PartRange } from './deployment-chunks';
 import { RolloutGateRole } from './gate-role';
 import { agentStackName, canaryAlarmName, readersStackName } from './names';
 
@@ -52,9 +53,23 @@ export interface EnvironmentStageProps extends cdk.StageProps {
    * @default planAppConfig(model)
    */
   readonly plan?: AppConfigPlan;
+  /**
+   * The layout parts whose AppConfig stacks this stage deploys; the pipeline deploys the
+   * others with `EnvironmentPartsStage`s in the CodePipeline stages that follow (see
+   * deployment-chunks.ts). Must start at part 1.
+   * @default every part
+   */
+  readonly parts?: PartRange;
 }
 
-export class EnvironmentStage extends cdk.Stage {
+/** What the pipeline needs of a stage that deploys AppConfig stacks of one environment. */
+export interface AppConfigStage {
+  readonly environmentName: string;
+  readonly sharedStacks: readonly AppConfigSharedStack[];
+  readonly appConfigStacks: readonly AppConfigEnvironmentStack[];
+}
+
+export class EnvironmentStage extends cdk.Stage implements AppConfigStage {
   readonly environmentName: string;
   /** Shared stacks this stage deploys because its environment comes first in its account and region. */
   readonly sharedStacks: readonly AppConfigSharedStack[];
@@ -71,11 +86,9 @@ export class EnvironmentStage extends cdk.Stage {
   readonly gateRole: RolloutGateRole;
 
   constructor(scope: Construct, id: string, props: EnvironmentStageProps) {
-    const { model, environment, plan: givenPlan, ...stageProps } = props;
-    const config = model.workload.environments[environment];
-    if (!config) {
-      throw new Error(`EnvironmentStage ${id}: unknown environment '${environment}'; use one of ${Object.keys(model.workload.environments).join(', ')}`);
-    }
+    const { model, environment, plan: givenPlan, parts, ...stageProps } = props;
+    const config = environmentConfig(model, environment, id);
+    if (parts && parts.first !== 1) throw new Error(`EnvironmentStage ${id}: parts must start at 1 (got ${parts.first}); later parts go to EnvironmentPartsStage`);
     super(scope, id, { env: { account: config.account, region: config.region }, ...stageProps });
     // Should a reference between stacks ever creep in, make it weak rather than an export:
     // CloudFormation refuses to drop an export another stack imports. The test of stale
@@ -84,42 +97,14 @@ export class EnvironmentStage extends cdk.Stage {
     this.environmentName = environment;
     const plan = givenPlan ?? planAppConfig(model);
 
-    const shared = new Map<string, AppConfigSharedStack>();
-    for (const p of sharedStacksOwnedBy(plan, environment)) {
-      const stack = new AppConfigSharedStack(this, p.constructId, { model, plan: p });
-      // Another environment of the same wave may read this stack's IDs; the pipeline
-      // orders it after this output (see PipelineStack).
-      new cdk.CfnOutput(stack, STACK_ID_OUTPUT, { value: stack.stackId, description: 'Read by the pipeline to deploy same-wave readers of these IDs after this stack' });
-      shared.set(p.stackName, stack);
-    }
-    this.sharedStacks = [...shared.values()];
-
     // Its alarm is a monitor of every AppConfig environment stack. They name it by its fixed
     // ARN and depend on its stack, so CloudFormation creates the alarm before any
     // deployment watches it.
     this.canaryStack = config.canary ? new EnvironmentCanaryStack(this, 'Canary', { model, environment }) : undefined;
-    const additionalAlarmArns = this.canaryStack
-      ? [`arn:${partitionOf(config.region)}:cloudwatch:${config.region}:${config.account}:alarm:${canaryAlarmName(model, environment)}`]
-      : undefined;
-
-    const stacks: AppConfigEnvironmentStack[] = [];
-    const environments = new Map<string, appconfig.IEnvironment>();
-    for (const p of environmentStacksOf(plan, environment)) {
-      const stack = new AppConfigEnvironmentStack(this, p.constructId, { model, plan: p, additionalAlarmArns });
-      if (this.canaryStack) stack.addStackDependency(this.canaryStack, 'AppConfig watches the canary alarm it creates');
-      for (const s of sharedStacksRead(plan, p)) {
-        // In this stage: deploy the IDs before reading them. In an earlier stage: the
-        // pipeline order already guarantees it.
-        const local = shared.get(s.stackName);
-        if (local) stack.addStackDependency(local, 'reads the AppConfig IDs it publishes in SSM');
-      }
-      // Later parts import the metric alarms part 1 creates.
-      if (p.part > 1 && config.monitors.some((m) => 'metricAlarm' in m)) stack.addStackDependency(stacks[0]!, 'imports the alarms it creates');
-      for (const [app, env] of stack.environments) environments.set(app, env);
-      stacks.push(stack);
-    }
-    this.appConfigStacks = stacks;
-    this.appConfigEnvironments = environments;
+    const appConfig = addAppConfigStacks(this, { model, plan, environment, parts: parts ?? { first: 1, last: Number.MAX_SAFE_INTEGER }, canaryStack: this.canaryStack });
+    this.sharedStacks = appConfig.sharedStacks;
+    this.appConfigStacks = appConfig.appConfigStacks;
+    this.appConfigEnvironments = appConfig.environments;
 
     const agents = new Map<string, ClusterAgentStack>();
     for (const cluster of ownedClusters(model, environment)) {
@@ -134,6 +119,91 @@ export class EnvironmentStage extends cdk.Stage {
     });
     this.gateRole = new RolloutGateRole(this.readersStack, 'RolloutGate', { model, environment });
   }
+}
+
+export interface EnvironmentPartsStageProps extends cdk.StageProps {
+  readonly model: Model;
+  readonly environment: string;
+  /** How the AppConfig stacks are split; the same plan as every other stage's. */
+  readonly plan: AppConfigPlan;
+  /** The layout parts whose AppConfig stacks this stage deploys; never part 1. */
+  readonly parts: PartRange;
+}
+
+/**
+ * The AppConfig stacks of later layout parts of one environment, deployed by the pipeline
+ * right after the environment's EnvironmentStage (which holds part 1, the canary, the
+ * agents and the readers), so that each CodePipeline stage stays within CodePipeline's
+ * action quota. Its stacks import part 1's alarms and read the shared stacks' IDs by name.
+ */
+export class EnvironmentPartsStage extends cdk.Stage implements AppConfigStage {
+  readonly environmentName: string;
+  readonly sharedStacks: readonly AppConfigSharedStack[];
+  readonly appConfigStacks: readonly AppConfigEnvironmentStack[];
+
+  constructor(scope: Construct, id: string, props: EnvironmentPartsStageProps) {
+    const { model, environment, plan, parts, ...stageProps } = props;
+    const config = environmentConfig(model, environment, id);
+    if (parts.first <= 1 || parts.last < parts.first) throw new Error(`EnvironmentPartsStage ${id}: parts ${parts.first}-${parts.last} must be a range after part 1`);
+    super(scope, id, { env: { account: config.account, region: config.region }, ...stageProps });
+    cdk.CrossStackReferences.of(this).consume(cdk.ReferenceStrength.WEAK);
+    this.environmentName = environment;
+    // The canary's stack is part 1's stage's, deployed in an earlier CodePipeline stage.
+    const appConfig = addAppConfigStacks(this, { model, plan, environment, parts, canaryStack: undefined });
+    this.sharedStacks = appConfig.sharedStacks;
+    this.appConfigStacks = appConfig.appConfigStacks;
+  }
+}
+
+function environmentConfig(model: Model, environment: string, id: string): EnvironmentConfig {
+  const config = model.workload.environments[environment];
+  if (!config) throw new Error(`stage ${id}: unknown environment '${environment}'; use one of ${Object.keys(model.workload.environments).join(', ')}`);
+  return config;
+}
+
+interface AppConfigStacksOptions {
+  readonly model: Model;
+  readonly plan: AppConfigPlan;
+  readonly environment: string;
+  readonly parts: PartRange;
+  /** The canary's stack when it is in this stage (part 1's). */
+  readonly canaryStack: EnvironmentCanaryStack | undefined;
+}
+
+/** The shared stacks the environment owns and its environment stacks, for the parts in range. */
+function addAppConfigStacks(stage: cdk.Stage, o: AppConfigStacksOptions) {
+  const { model, plan, environment, parts } = o;
+  const config = model.workload.environments[environment]!;
+  const inRange = (part: number) => part >= parts.first && part <= parts.last;
+  const shared = new Map<string, AppConfigSharedStack>();
+  for (const p of sharedStacksOwnedBy(plan, environment).filter((x) => inRange(x.part))) {
+    const stack = new AppConfigSharedStack(stage, p.constructId, { model, plan: p });
+    // Another environment of the same wave may read this stack's IDs; the pipeline
+    // orders it after this output (see PipelineStack).
+    new cdk.CfnOutput(stack, STACK_ID_OUTPUT, { value: stack.stackId, description: 'Read by the pipeline to deploy same-wave readers of these IDs after this stack' });
+    shared.set(p.stackName, stack);
+  }
+  const additionalAlarmArns = config.canary
+    ? [`arn:${partitionOf(config.region)}:cloudwatch:${config.region}:${config.account}:alarm:${canaryAlarmName(model, environment)}`]
+    : undefined;
+  const stacks: AppConfigEnvironmentStack[] = [];
+  const environments = new Map<string, appconfig.IEnvironment>();
+  for (const p of environmentStacksOf(plan, environment).filter((x) => inRange(x.part))) {
+    const stack = new AppConfigEnvironmentStack(stage, p.constructId, { model, plan: p, additionalAlarmArns });
+    if (o.canaryStack) stack.addStackDependency(o.canaryStack, 'AppConfig watches the canary alarm it creates');
+    for (const s of sharedStacksRead(plan, p)) {
+      // In this stage: deploy the IDs before reading them. In an earlier stage or
+      // CodePipeline stage: the pipeline order already guarantees it.
+      const local = shared.get(s.stackName);
+      if (local) stack.addStackDependency(local, 'reads the AppConfig IDs it publishes in SSM');
+    }
+    // Later parts import the metric alarms part 1 creates (in this stage, or an earlier one).
+    const partOne = stacks.find((st) => st.plan.part === 1);
+    if (p.part > 1 && partOne && config.monitors.some((m) => 'metricAlarm' in m)) stack.addStackDependency(partOne, 'imports the alarms it creates');
+    for (const [app, env] of stack.environments) environments.set(app, env);
+    stacks.push(stack);
+  }
+  return { sharedStacks: [...shared.values()], appConfigStacks: stacks, environments };
 }
 
 /** One EnvironmentStage per environment, in pipeline order, all from one plan. */

@@ -15,7 +15,8 @@ import * as pipelines from 'aws-cdk-lib/pipelines';
 import type { Construct } from 'constructs';
 import { planAppConfig, sharedStacksRead, type AppConfigPlan } from '../appconfig';
 import type { Model, PipelineStep } from '../model';
-import { buildEnvironmentStages, STACK_ID_OUTPUT, type EnvironmentStage } from './environment-stage';
+import { chunkWaveName, deploymentChunks, type PartRange } from './deployment-chunks';
+import { EnvironmentPartsStage, EnvironmentStage, STACK_ID_OUTPUT, type AppConfigStage } from './environment-stage';
 import { pipelineBuildImage } from './build-image';
 import { EnvironmentChecks } from './gate-steps';
 import { pipelineName, pipelineStackName, testReportGroupArn, testReportGroupName } from './names';
@@ -67,8 +68,10 @@ export class PipelineStack extends cdk.Stack {
   readonly testReports: codebuild.ReportGroup;
   /** How the AppConfig stacks are split, shared by every stage. */
   readonly plan: AppConfigPlan;
-  /** One per environment, in pipeline order. */
+  /** One per environment, in pipeline order: its first layout parts, canary, agents and readers. */
   readonly stages: readonly EnvironmentStage[];
+  /** The later layout parts of each environment, when a step's stacks need more than one CodePipeline stage. */
+  readonly partsStages: readonly EnvironmentPartsStage[];
   /** Gate and verify steps, by environment. */
   readonly checks: ReadonlyMap<string, EnvironmentChecks>;
   /** Manual approvals, by wave name. */
@@ -134,28 +137,49 @@ export class PipelineStack extends cdk.Stack {
     });
 
     this.plan = plan ?? planAppConfig(model);
-    this.stages = buildEnvironmentStages(stageScope ?? scope, model, this.plan);
-    const byEnvironment = new Map(this.stages.map((s) => [s.environmentName, s]));
+    const scopeOfStages = stageScope ?? scope;
     const checks = new Map<string, EnvironmentChecks>();
     const approvals = new Map<string, pipelines.ManualApprovalStep>();
+    const stages: EnvironmentStage[] = [];
+    const partsStages: EnvironmentPartsStage[] = [];
     for (const step of model.pipeline) {
-      const wave = this.pipeline.addWave(step.name);
-      if (step.manualApproval) {
-        const approval = new pipelines.ManualApprovalStep(`Approve-${step.name}`, { comment: approvalComment(model, step) });
-        wave.addPre(approval);
-        approvals.set(step.name, approval);
-      }
-      for (const environment of step.environments) {
-        const stage = byEnvironment.get(environment)!;
-        const envChecks = new EnvironmentChecks(this, { model, environment, source: this.source });
-        checks.set(environment, envChecks);
-        // CDK Pipelines names a one-stage wave after its stage; this keeps the wave's name.
-        const stageName = step.environments.length === 1 ? step.name : environment;
-        wave.stages.push(
-          pipelines.StageDeployment.fromStage(stage, { stageName, post: envChecks.steps, stackSteps: this.sameWaveOrdering(stage, step, byEnvironment) }),
-        );
-      }
+      // Each range of layout parts gets a CodePipeline stage of its own, within CodePipeline's
+      // 50 actions a stage; one range (the sample) is the step's one stage, as ever.
+      const chunks = deploymentChunks(model, this.plan, step);
+      chunks.forEach((range, index) => {
+        const last = index === chunks.length - 1;
+        const waveName = chunkWaveName(step, range, index);
+        const wave = this.pipeline.addWave(waveName);
+        if (index === 0 && step.manualApproval) {
+          const approval = new pipelines.ManualApprovalStep(`Approve-${step.name}`, { comment: approvalComment(model, step) });
+          wave.addPre(approval);
+          approvals.set(step.name, approval);
+        }
+        const chunkStages = new Map<string, AppConfigStage & cdk.Stage>();
+        for (const environment of step.environments) {
+          const stage =
+            index === 0
+              ? new EnvironmentStage(scopeOfStages, environment, { model, environment, plan: this.plan, parts: range })
+              : new EnvironmentPartsStage(scopeOfStages, `${environment}-parts-${range.first}-${range.last}`, { model, environment, plan: this.plan, parts: range });
+          if (stage instanceof EnvironmentStage) stages.push(stage);
+          else partsStages.push(stage);
+          chunkStages.set(environment, stage);
+        }
+        for (const environment of step.environments) {
+          const stage = chunkStages.get(environment)!;
+          // The gate and verify follow the environment's last range: its rollout is complete only then.
+          const envChecks = last ? new EnvironmentChecks(this, { model, environment, source: this.source }) : undefined;
+          if (envChecks) checks.set(environment, envChecks);
+          // CDK Pipelines names a one-stage wave after its stage; this keeps the wave's name.
+          const stageName = step.environments.length === 1 ? waveName : environment;
+          wave.stages.push(
+            pipelines.StageDeployment.fromStage(stage, { stageName, post: envChecks?.steps ?? [], stackSteps: this.sameWaveOrdering(stage, step, range, chunkStages) }),
+          );
+        }
+      });
     }
+    this.stages = stages;
+    this.partsStages = partsStages;
     this.checks = checks;
     this.approvals = approvals;
 
@@ -185,7 +209,7 @@ export class PipelineStack extends cdk.Stack {
    * other stage's stack runs before the stack that needs it: CDK Pipelines orders a step
    * after the stack whose output it consumes.
    */
-  private sameWaveOrdering(stage: EnvironmentStage, step: PipelineStep, byEnvironment: ReadonlyMap<string, EnvironmentStage>): pipelines.StackSteps[] {
+  private sameWaveOrdering(stage: AppConfigStage, step: PipelineStep, range: PartRange, chunkStages: ReadonlyMap<string, AppConfigStage>): pipelines.StackSteps[] {
     const env = stage.environmentName;
     const waits = new Map<cdk.Stack, pipelines.Step[]>();
     const wait = (consumer: cdk.Stack, producer: cdk.Stack, output: string, what: string) => {
@@ -202,8 +226,9 @@ export class PipelineStack extends cdk.Stack {
     };
     for (const stack of stage.appConfigStacks) {
       for (const shared of sharedStacksRead(this.plan, stack.plan)) {
-        if (shared.owner === env || !step.environments.includes(shared.owner)) continue;
-        const producer = byEnvironment.get(shared.owner)?.sharedStacks.find((st) => st.stackName === shared.stackName);
+        // Deployed by an earlier step, or by an earlier CodePipeline stage of this one.
+        if (shared.owner === env || !step.environments.includes(shared.owner) || shared.part < range.first) continue;
+        const producer = chunkStages.get(shared.owner)?.sharedStacks.find((st) => st.stackName === shared.stackName);
         if (!producer) throw new Error(`stage ${shared.owner} has no shared stack ${shared.stackName} that ${env} reads`);
         wait(stack, producer, STACK_ID_OUTPUT, 'AppConfig IDs published');
       }

@@ -6,7 +6,8 @@
  *   one part, and the cost model's resource counts are exact and its byte estimates never
  *   too low;
  * - every template stays within the smallest limit on its deploy path (CodePipeline's
- *   512 KB, CloudFormation's quotas), and every IAM role and policy within IAM's quotas;
+ *   512 KB, CloudFormation's quotas), every IAM role and policy within IAM's quotas, and
+ *   the pipeline within CodePipeline's (actions per stage and per pipeline, stages);
  * - every cluster's agents make no more data-plane calls than a sidecar per pod would.
  */
 import * as fs from 'node:fs';
@@ -30,6 +31,7 @@ import {
   type TemplateMeasure,
 } from '../../lib/appconfig';
 import { loadWorkspaceFromDisk, type Model } from '../../lib/model';
+import { actionsForRange, chunkWaveName, codePipelineLimitViolations, CODEPIPELINE_LIMITS, deploymentChunks, pipelineShapes } from '../../lib/pipeline/deployment-chunks';
 import { IAM_LIMITS, iamLimitViolations, loadTemplates, measureIam } from '../../lib/pipeline/iam-limits';
 import { generateWorkload } from '../support/generated-workload';
 import { rmrf } from '../support/workspace';
@@ -145,3 +147,28 @@ test('every cluster: the DaemonSet makes no more data-plane calls than a sidecar
     expect([cluster, e.daemonSet.callsPerDay <= e.sidecar.callsPerDay]).toEqual([cluster, true]);
   }
 });
+
+test("the pipeline is within CodePipeline's quotas: each step's parts spread over stages of at most 50 actions, counted exactly", () => {
+  const shapes = pipelineShapes(loadTemplates(synthesized.assembly));
+  expect(shapes).toHaveLength(1);
+  const stages = shapes[0]!.stages;
+  expect(codePipelineLimitViolations(loadTemplates(synthesized.assembly))).toEqual([]);
+  expect(Math.max(...stages.values())).toBeLessThanOrEqual(CODEPIPELINE_LIMITS.actionsPerStage);
+  const chunked: string[] = [];
+  for (const step of model.pipeline) {
+    const chunks = deploymentChunks(model, plan, step);
+    if (chunks.length > 1) chunked.push(step.name);
+    chunks.forEach((range, i) => {
+      const name = chunkWaveName(step, range, i);
+      // The estimate counts the step's own stacks, approval and checks in every range; only the first and last have them.
+      const own = (i === 0 ? 0 : 1) + (i === chunks.length - 1 ? 0 : 1);
+      const estimate = actionsForRange(model, plan, step, range);
+      expect([name, stages.get(name)! <= estimate]).toEqual([name, true]);
+      if (own === 0) expect([name, stages.get(name)]).toEqual([name, estimate]);
+    });
+  }
+  // At 500 applications (21 parts) the steps that also deploy the shared stacks (beta, prod-01)
+  // or two environments (prod-wave-2) need more than one stage; gamma's 48 actions fit one.
+  expect(chunked).toEqual(['beta', 'prod-wave-1', 'prod-wave-2']);
+});
+
