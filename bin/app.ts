@@ -11,11 +11,9 @@
  */
 import * as path from 'node:path';
 import * as cdk from 'aws-cdk-lib';
-import { templateLimitViolations } from '../lib/appconfig';
 import { formatDiagnostic, loadWorkspaceFromDisk } from '../lib/model';
 import { buildDynconfApp } from '../lib/pipeline/app';
-import { codePipelineLimitViolations } from '../lib/pipeline/deployment-chunks';
-import { iamLimitViolations, loadTemplates } from '../lib/pipeline/iam-limits';
+import { deployLimitViolations } from '../lib/pipeline/deploy-limits';
 
 const app = new cdk.App();
 const root = path.resolve((app.node.tryGetContext('dynconf:root') as string | undefined) ?? path.join(__dirname, '..'));
@@ -29,17 +27,7 @@ if (!model) {
 buildDynconfApp(app, model);
 const assembly = app.synth();
 
-const overLimits = templateLimitViolations(assembly);
-for (const v of overLimits) {
-  console.error(
-    `${v.templateFile}: stack ${v.stackName} has ${v.message}. validate's cost model (lib/model/capacity.ts) estimated it under the hard budget, so the estimate is too low: ` +
-      'raise BYTES_PER_RESOURCE or the resource counts there (test/appconfig/scale.test.ts measures them); to deploy meanwhile, move an application of this part to another with `npx dynconf layout --move <app>` (README: Moving an application to another stack part)',
-  );
-}
-// IAM applies its policy quotas at deploy time, role by role across stacks, and CodePipeline
-// its own to the pipeline's shape: fail here instead.
-const overIam = iamLimitViolations(assembly);
-for (const v of overIam) console.error(`dynconf: IAM would refuse ${v.subject}: ${v.message}`);
-const overPipeline = codePipelineLimitViolations(loadTemplates(assembly));
-for (const v of overPipeline) console.error(`dynconf: CodePipeline would refuse ${v}`);
-if (overLimits.length > 0 || overIam.length > 0 || overPipeline.length > 0) process.exit(1);
+// AWS applies these limits at deploy time, hours into a rollout: fail here instead.
+const violations = deployLimitViolations(assembly);
+for (const v of violations) console.error(v);
+if (violations.length > 0) process.exit(1);

@@ -9,7 +9,7 @@
  * does, and `dynconf layout` uses them to place applications in stack parts.
  *
  * The resource counts mirror lib/appconfig's constructs (SharedApplication,
- * ApplicationEnvironment); test/appconfig/scale.test.ts proves them exact against
+ * ApplicationEnvironment); test/pipeline/scale.test.ts proves them exact against
  * synthesized templates, and the byte estimates never too low.
  */
 import type { AccountRegion, ApplicationModel, ConfigDocument, Model } from './model';

@@ -38,8 +38,11 @@ export interface PartRange {
   readonly last: number;
 }
 
-/** The highest part number of the plan: every part from 1 to it has its stacks. */
-export function partCount(plan: AppConfigPlan): number {
+/**
+ * The highest part number of the plan: every part from 1 to it has its stacks. Read from
+ * the plan this module chunks (lib/model's partCount reads the layout the plan came from).
+ */
+export function highestPart(plan: AppConfigPlan): number {
   return Math.max(1, ...[...plan.shared, ...plan.environments].map((s) => s.part));
 }
 
@@ -82,7 +85,7 @@ export function actionsForRange(model: Model, plan: AppConfigPlan, step: Pipelin
  * last range or opens a new one.
  */
 export function deploymentChunks(model: Model, plan: AppConfigPlan, step: PipelineStep): PartRange[] {
-  const parts = partCount(plan);
+  const parts = highestPart(plan);
   const limit = CODEPIPELINE_LIMITS.actionsPerStage;
   const ranges: PartRange[] = [];
   for (let first = 1; first <= parts; ) {
