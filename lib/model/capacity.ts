@@ -13,6 +13,7 @@
  * synthesized templates, and the byte estimates never too low.
  */
 import type { AccountRegion, ApplicationModel, ConfigDocument, Model } from './model';
+import { own } from './source';
 import type { EnvironmentConfig, WorkloadConfig } from './types';
 
 export interface StackCost {
@@ -234,7 +235,7 @@ export function partCount(parts: Readonly<Record<string, number>>): number {
 function partCosts(slot: StackSlot, apps: readonly ApplicationModel[], parts: Readonly<Record<string, number>>, count: number, precision: Precision = 'exact'): StackCost[] {
   const costs = Array.from({ length: count }, (_, i) => slot.fixedCost(i + 1));
   for (const app of apps) {
-    const part = parts[app.name];
+    const part = own(parts, app.name);
     if (part !== undefined) costs[part - 1] = addCost(costs[part - 1]!, slot.costOf(app, precision));
   }
   return costs;
@@ -274,17 +275,17 @@ export function assignParts(model: CapacityModel, existing: Readonly<Record<stri
     .sort();
   const parts: Record<string, number> = {};
   for (const app of byName) {
-    const part = existing[app.name];
+    const part = own(existing, app.name);
     if (part !== undefined && Number.isInteger(part) && part >= 1 && app.name !== options.move) parts[app.name] = part;
   }
   const slots = stackSlots(model);
   let count = partCount(parts);
   const used = slots.map((slot) => partCosts(slot, byName, parts, count));
   const placed: { application: string; part: number }[] = [];
-  const toPlace = byName.filter((a) => parts[a.name] === undefined);
+  const toPlace = byName.filter((a) => !Object.hasOwn(parts, a.name));
   for (const app of toPlace) {
     const costs = slots.map((slot) => slot.costOf(app));
-    const avoid = app.name === options.move ? existing[app.name] : undefined;
+    const avoid = app.name === options.move ? own(existing, app.name) : undefined;
     let part = 1;
     while (part <= count && (part === avoid || !slots.every((_, s) => fitsBudget(addCost(used[s]![part - 1]!, costs[s]!), fill)))) part++;
     if (part > count) {

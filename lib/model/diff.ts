@@ -90,11 +90,11 @@ function diffFlagDocuments(base: Json, head: Json): Partial[] {
   const bv = obj(obj(base).values);
   const hv = obj(obj(head).values);
   for (const key of union(Object.keys(bf), Object.keys(hf))) {
-    if (!(key in bf)) {
+    if (!Object.hasOwn(bf, key)) {
       out.push({ profile: 'flags', subject: key, kind: 'added', detail: `added: ${describeValue(hv[key] ?? null)}` });
       continue;
     }
-    if (!(key in hf)) {
+    if (!Object.hasOwn(hf, key)) {
       out.push({ profile: 'flags', subject: key, kind: 'removed', detail: 'removed' });
       continue;
     }
@@ -140,8 +140,9 @@ export function diffLeaves(base: Json, head: Json, at: string): { subject: strin
     const out: { subject: string; kind: Change['kind']; detail: string }[] = [];
     for (const k of union(Object.keys(base), Object.keys(head))) {
       const p = at ? `${at}.${k}` : k;
-      if (!(k in base)) out.push({ subject: p, kind: 'added', detail: `added: ${show(head[k]!)}` });
-      else if (!(k in head)) out.push({ subject: p, kind: 'removed', detail: `removed (was ${show(base[k]!)})` });
+      // Own keys only: a key named like a built-in (toString) must not find Object.prototype's.
+      if (!Object.hasOwn(base, k)) out.push({ subject: p, kind: 'added', detail: `added: ${show(head[k]!)}` });
+      else if (!Object.hasOwn(head, k)) out.push({ subject: p, kind: 'removed', detail: `removed (was ${show(base[k]!)})` });
       else out.push(...diffLeaves(base[k]!, head[k]!, p));
     }
     return out;

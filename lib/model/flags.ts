@@ -6,7 +6,7 @@
 import { unknownNameFix, didYouMean, type Diagnostics, type Location } from './diagnostics';
 import { canonicalJson } from './canonical';
 import { parseRule } from './rules';
-import type { JsonFile } from './source';
+import { own as ownValue, type JsonFile } from './source';
 import type { AttributeConfig, AttributeConstraints, FlagConfig, FlagValueConfig, FlagsFileConfig, VariantConfig } from './types';
 
 export const MAX_ATTRIBUTES = 25;
@@ -61,7 +61,7 @@ export function resolveFlags(json: JsonFile, file: FlagsFileConfig, diags: Diagn
     let fromDefault: ResolvedValue | undefined | null = null;
     const values = new Map<string, ResolvedValue>();
     for (const env of opts.environments) {
-      const own = flag.environments?.[env];
+      const own = flag.environments ? ownValue(flag.environments, env) : undefined;
       let v: ResolvedValue | undefined;
       if (!own && flag.default) v = fromDefault === null ? (fromDefault = resolveValue(key, env, undefined, 'default', flag, at, atKey, diags)) : fromDefault;
       else v = resolveValue(key, env, own, env, flag, at, atKey, diags);
@@ -154,7 +154,8 @@ function resolveValue(
   }
   // Overlay without intermediate objects or closures: this runs for every flag in every
   // environment, and locations are looked up only when something is wrong.
-  const attributes: Record<string, unknown> = {};
+  // No prototype: an attribute named like a built-in (toString) is only ever data.
+  const attributes: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
   let enabled: boolean | undefined;
   for (const v of [base, own]) {
     if (!v) continue;
@@ -173,13 +174,13 @@ function resolveValue(
   for (const name in attributes) {
     const problem = attributeProblem(name, attributes[name], declared);
     if (problem) {
-      const where = own && name in own ? at('environments', env, name) : at('default', name);
+      const where = own && Object.hasOwn(own, name) ? at('environments', env, name) : at('default', name);
       diags.error(where, problem.rule, problem.message, { field, fix: problem.fix });
       ok = false;
     }
   }
   for (const name in declared) {
-    if (declared[name]!.constraints.required && !(name in attributes)) {
+    if (declared[name]!.constraints.required && !Object.hasOwn(attributes, name)) {
       diags.error(own ? atKey('environments', env) : atKey('default'), 'flags/missing-required-attribute', `required attribute '${name}' has no value`, { field, fix: `add "${name}" to default or to the environment` });
       ok = false;
     }
@@ -218,7 +219,11 @@ function checkVariants(
       if (!parsed.ok) {
         const ruleAt = at(i, 'rule');
         // +1 skips the opening quote; exact while the rule has no escapes before the error.
-        diags.error({ ...ruleAt, column: ruleAt.column + 1 + parsed.offset }, 'flags/rule-syntax', `rule of variant '${variant.name}': ${parsed.message}`, { field, fix: 'see the rule language in the README' });
+        // rules.ts names its own rule id and fix for a refused pattern (super-linear, unportable).
+        diags.error({ ...ruleAt, column: ruleAt.column + 1 + parsed.offset }, parsed.rule ?? 'flags/rule-syntax', `rule of variant '${variant.name}': ${parsed.message}`, {
+          field,
+          fix: parsed.fix ?? 'see the rule language in the README',
+        });
         ok = false;
       }
     }
@@ -230,7 +235,7 @@ function checkVariants(
       }
     }
     for (const [name, attr] of Object.entries(flag.attributes ?? {})) {
-      if (attr.constraints.required && !(name in (variant.attributeValues ?? {}))) {
+      if (attr.constraints.required && !Object.hasOwn(variant.attributeValues ?? {}, name)) {
         diags.error(at(i), 'flags/missing-required-attribute', `variant '${variant.name}' has no value for required attribute '${name}'`, { field, fix: `add "${name}" to its attributeValues` });
         ok = false;
       }
@@ -241,7 +246,7 @@ function checkVariants(
 
 /** What is wrong with one attribute value, if anything; the caller knows where it is. */
 function attributeProblem(name: string, value: unknown, declared: Readonly<Record<string, AttributeConfig>>): { rule: string; message: string; fix: string } | undefined {
-  const attr = declared[name];
+  const attr = ownValue(declared, name);
   if (!attr) {
     const guess = didYouMean(name, Object.keys(declared));
     return {

@@ -16,7 +16,7 @@ import {
 import type { Diagnostics } from './diagnostics';
 import { MAX_DOCUMENT_BYTES, type Model } from './model';
 import { checkFormat } from './schema-check';
-import { parseJson, type JsonFile, type SourceTree } from './source';
+import { parseFile, type JsonFile, type SourceTree } from './source';
 
 export const LAYOUT_FILE = 'config/layout.json';
 
@@ -48,7 +48,7 @@ export function readLayout(tree: SourceTree, diags: Diagnostics): JsonFile | und
     diags.error(start, 'file/is-directory', 'is a directory where a file is expected', { fix: `remove the directory and run \`npx dynconf layout\`` });
     return undefined;
   }
-  const json = parseJson(LAYOUT_FILE, tree.read(LAYOUT_FILE), diags);
+  const json = parseFile(tree, LAYOUT_FILE, diags);
   if (!json || !checkFormat(json, 'layout', diags)) return undefined;
   return json;
 }

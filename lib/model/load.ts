@@ -11,7 +11,7 @@ import { checkOpsEnvironment, compileOpsSchema, overlay, withoutSchemaKey, type 
 import { checkServiceQuotas } from './quotas';
 import { checkFormat } from './schema-check';
 import { scanForSecrets } from './secrets';
-import { DiskTree, parseJson, type JsonFile, type SourceTree } from './source';
+import { DiskTree, parseFile, reportOther, type DirEntry, type JsonFile, type SourceTree } from './source';
 import type { FlagsFileConfig, WorkloadConfig } from './types';
 import { checkWorkload, pipelineSteps } from './workload';
 
@@ -42,8 +42,61 @@ export function loadWorkspaceFromDisk(root: string, options: LoadOptions = {}): 
   return loadWorkspace(new DiskTree(root), options);
 }
 
+/**
+ * Load, validate and compile a workspace. Total: it returns diagnostics for any bytes in
+ * any file and never throws. Every known problem is reported where it is written; should
+ * a check still throw (a bug in dynconf), the error is reported at the file that was being
+ * read, so the CLI prints a located line and `--format json` stays JSON, and a running
+ * local agent keeps its last good version.
+ */
 export function loadWorkspace(tree: SourceTree, options: LoadOptions = {}): LoadResult {
+  const tracked = new TrackingTree(tree);
   const diags = new Diagnostics();
+  try {
+    return loadChecked(tracked, options, diags);
+  } catch (e) {
+    const file = tracked.current ?? WORKLOAD_FILE;
+    diags.error({ file, line: 1, column: 1 }, 'internal/unexpected', `dynconf failed while checking this file: ${describeError(e)}`, {
+      fix: 'this is a bug in dynconf: please report it with this file; meanwhile, look for an unusual construct in the file (a key or value that names a JavaScript built-in, a very large number)',
+    });
+    return { diagnostics: diags.all };
+  }
+}
+
+function describeError(e: unknown): string {
+  if (e instanceof Error) return `${e.name}: ${e.message}`;
+  try {
+    return String(e);
+  } catch {
+    return 'an unprintable value was thrown';
+  }
+}
+
+/** Remembers the last path the loader touched, to locate an unexpected failure. */
+class TrackingTree implements SourceTree {
+  current: string | undefined;
+  constructor(private readonly inner: SourceTree) {}
+  get label(): string {
+    return this.inner.label;
+  }
+  kind(relPath: string) {
+    this.current = relPath;
+    return this.inner.kind(relPath);
+  }
+  problem(relPath: string) {
+    return this.inner.problem(relPath);
+  }
+  list(relDir: string) {
+    this.current = relDir;
+    return this.inner.list(relDir);
+  }
+  read(relPath: string) {
+    this.current = relPath;
+    return this.inner.read(relPath);
+  }
+}
+
+function loadChecked(tree: SourceTree, options: LoadOptions, diags: Diagnostics): LoadResult {
   const today = options.today ?? new Date().toISOString().slice(0, 10);
   const strict = options.strict ?? false;
 
@@ -140,7 +193,25 @@ function readJson(tree: SourceTree, file: string, diags: Diagnostics): JsonFile 
     diags.error(start, 'file/is-directory', 'is a directory where a file is expected', { fix: `replace the directory with the file ${file}` });
     return undefined;
   }
-  return parseJson(file, tree.read(file), diags);
+  return parseFile(tree, file, diags);
+}
+
+/** List a folder the loader requires; undefined (reported) when it is missing or cannot be read. */
+function listRequired(tree: SourceTree, dir: string, diags: Diagnostics, missing: { message: string; fix: string }): DirEntry[] | undefined {
+  if (reportOther(tree, dir, diags)) return undefined;
+  let entries: DirEntry[] | undefined;
+  try {
+    entries = tree.list(dir);
+  } catch (e) {
+    diags.error({ file: dir, line: 1, column: 1 }, 'file/unreadable', `cannot be listed: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { fix: 'make the folder readable by the user running dynconf' });
+    return undefined;
+  }
+  if (!entries) {
+    const kind = tree.kind(dir);
+    if (kind === 'file') diags.error({ file: dir, line: 1, column: 1 }, 'file/not-a-directory', 'is a file where a directory is expected', { fix: missing.fix });
+    else diags.error({ file: dir, line: 1, column: 1 }, 'file/missing', missing.message, { fix: missing.fix });
+  }
+  return entries;
 }
 
 interface Context {
@@ -151,14 +222,15 @@ interface Context {
 
 function loadFlags(tree: SourceTree, diags: Diagnostics, ctx: Context & { today: string; strict: boolean }): Map<string, ResolvedFlag[]> {
   const out = new Map<string, ResolvedFlag[]>();
-  const entries = tree.list(FLAGS_DIR);
-  if (!entries) {
-    diags.error({ file: FLAGS_DIR, line: 1, column: 1 }, 'file/missing', 'the flags/ directory does not exist', { fix: 'create flags/<app>.json for every application' });
-    return out;
-  }
+  const entries = listRequired(tree, FLAGS_DIR, diags, { message: 'the flags/ directory does not exist', fix: 'create flags/<app>.json for every application' });
+  if (!entries) return out;
   for (const entry of entries) {
     const file = `${FLAGS_DIR}/${entry.name}`;
     const app = entry.name.replace(/\.json$/, '');
+    if (entry.kind === 'other') {
+      reportOther(tree, file, diags);
+      continue;
+    }
     if (entry.kind === 'directory') {
       diags.error({ file, line: 1, column: 1 }, 'file/is-directory', 'is a directory; flags/ holds one <app>.json file per application', { fix: `move its content to flags/${entry.name}.json` });
       continue;
@@ -173,14 +245,15 @@ function loadFlags(tree: SourceTree, diags: Diagnostics, ctx: Context & { today:
       });
       continue;
     }
-    const json = parseJson(file, tree.read(file), diags);
+    const json = parseFile(tree, file, diags);
     if (!json) continue;
     scanForSecrets(json, diags);
     if (!checkFormat(json, 'flags', diags) || !ctx.environments) continue;
     out.set(app, resolveFlags(json, json.value as FlagsFileConfig, diags, { environments: ctx.environments, today: ctx.today, strict: ctx.strict }));
   }
   for (const app of ctx.appNames ?? []) {
-    if (!entries.some((e) => e.name === `${app}.json` && e.kind === 'file')) {
+    // An entry of another kind (a broken link) was reported above, with its real reason.
+    if (!entries.some((e) => e.name === `${app}.json`)) {
       diags.error(ctx.workloadJson!.locateKey(['applications', app]), 'flags/missing-file', `application '${app}' has no ${FLAGS_DIR}/${app}.json`, {
         fix: `create ${FLAGS_DIR}/${app}.json with { "flags": {} }`,
       });
@@ -196,14 +269,15 @@ interface OpsResult {
 
 function loadOps(tree: SourceTree, diags: Diagnostics, ctx: Context): Map<string, OpsResult> {
   const out = new Map<string, OpsResult>();
-  const appDirs = tree.list(OPS_DIR);
-  if (!appDirs) {
-    diags.error({ file: OPS_DIR, line: 1, column: 1 }, 'file/missing', `the ${OPS_DIR}/ directory does not exist`, { fix: `create ${OPS_DIR}/<app>/schema.json and default.json for every application` });
-    return out;
-  }
+  const appDirs = listRequired(tree, OPS_DIR, diags, {
+    message: `the ${OPS_DIR}/ directory does not exist`,
+    fix: `create ${OPS_DIR}/<app>/schema.json and default.json for every application`,
+  });
+  if (!appDirs) return out;
   for (const dir of appDirs) {
     const file = `${OPS_DIR}/${dir.name}`;
-    if (dir.kind !== 'directory') {
+    if (dir.kind === 'other') reportOther(tree, file, diags);
+    else if (dir.kind !== 'directory') {
       diags.error({ file, line: 1, column: 1 }, 'ops/unexpected-file', `${OPS_DIR}/ holds one directory per application`, { fix: `move it to ${OPS_DIR}/<app>/` });
     } else if (ctx.appNames && !ctx.appNames.includes(dir.name)) {
       diags.error({ file, line: 1, column: 1 }, 'ops/undeclared-application', `application '${dir.name}' is not declared in ${WORKLOAD_FILE}`, {
@@ -213,6 +287,8 @@ function loadOps(tree: SourceTree, diags: Diagnostics, ctx: Context): Map<string
   }
   for (const app of ctx.appNames ?? appDirs.filter((d) => d.kind === 'directory').map((d) => d.name)) {
     const dir = `${OPS_DIR}/${app}`;
+    // A broken link or a file in place of the folder was reported with the listing above.
+    if (tree.kind(dir) === 'other') continue;
     const files = tree.list(dir);
     if (!files) {
       if (tree.kind(dir) === undefined && ctx.workloadJson) {
@@ -232,6 +308,11 @@ function loadOps(tree: SourceTree, diags: Diagnostics, ctx: Context): Map<string
       if (f.name === 'schema.json' || f.name === 'default.json') continue;
       const file = `${dir}/${f.name}`;
       const env = f.name.replace(/\.json$/, '');
+      if (f.kind === 'other') {
+        // Never skip an override: a dropped prod override would deploy the defaults.
+        reportOther(tree, file, diags);
+        continue;
+      }
       if (f.kind === 'directory' || !f.name.endsWith('.json')) {
         diags.error({ file, line: 1, column: 1 }, 'ops/unexpected-file', `${dir}/ holds schema.json, default.json and <env>.json files only`, { fix: 'move it elsewhere' });
         continue;
@@ -240,7 +321,7 @@ function loadOps(tree: SourceTree, diags: Diagnostics, ctx: Context): Map<string
         diags.error({ file, line: 1, column: 1 }, 'ops/unknown-environment', `unknown environment '${env}'`, { fix: unknownNameFix('environment', env, ctx.environments) });
         continue;
       }
-      const json = parseJson(file, tree.read(file), diags);
+      const json = parseFile(tree, file, diags);
       if (!json) continue;
       scanForSecrets(json, diags);
       overrides.set(env, json);

@@ -57,7 +57,11 @@ const compiledSchemas = new Map<string, ValidateFunction>();
 export function overlay(base: unknown, over: unknown): unknown {
   if (isPlainObject(base) && isPlainObject(over)) {
     const out: Record<string, unknown> = { ...base };
-    for (const [k, v] of Object.entries(over)) out[k] = k in out ? overlay(out[k], v) : v;
+    // Own keys only, and defined rather than assigned: a key such as toString or
+    // __proto__ is data here, never Object.prototype's member or setter.
+    for (const [k, v] of Object.entries(over)) {
+      Object.defineProperty(out, k, { value: Object.hasOwn(out, k) ? overlay(out[k], v) : v, enumerable: true, writable: true, configurable: true });
+    }
     return out;
   }
   return over;
@@ -93,7 +97,7 @@ export function checkOpsEnvironment(
 function hasPath(value: unknown, p: readonly (string | number)[]): boolean {
   let cur = value;
   for (const seg of p) {
-    if (cur === null || typeof cur !== 'object' || !(seg in (cur as object))) return false;
+    if (cur === null || typeof cur !== 'object' || !Object.hasOwn(cur, seg)) return false;
     cur = (cur as Record<string | number, unknown>)[seg];
   }
   return true;

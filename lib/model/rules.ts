@@ -6,6 +6,8 @@
  *   (and (eq $tier "pro") (split pct::20 by::$userId seed::"checkout-v2"))
  */
 
+import { checkSync } from 'recheck';
+
 export const MAX_RULE_LENGTH = 16384;
 
 export type ComparisonOperator = 'eq' | 'gt' | 'gte' | 'lt' | 'lte';
@@ -34,10 +36,20 @@ export type RuleExpr =
   | { readonly kind: 'exists'; readonly key: string; readonly at: number }
   | { readonly kind: 'split'; readonly pct: number; readonly by: string; readonly seed?: string; readonly at: number };
 
-export type ParseResult = { readonly ok: true; readonly expr: RuleExpr } | { readonly ok: false; readonly message: string; readonly offset: number };
+export type ParseResult =
+  | { readonly ok: true; readonly expr: RuleExpr }
+  | {
+      readonly ok: false;
+      readonly message: string;
+      readonly offset: number;
+      /** The diagnostic rule id when it is not `flags/rule-syntax`, e.g. `flags/rule-regex-super-linear`. */
+      readonly rule?: string;
+      /** How to fix it, when there is more to say than the rule language's README section. */
+      readonly fix?: string;
+    };
 
 class RuleSyntaxError extends Error {
-  constructor(message: string, readonly offset: number) {
+  constructor(message: string, readonly offset: number, readonly rule?: string, readonly fix?: string) {
     super(message);
   }
 }
@@ -48,7 +60,33 @@ type Token =
   | { type: 'named'; value: string; at: number }
   | { type: 'operand'; operand: Operand; at: number };
 
-const TIMESTAMP = /^\d{4}-\d{2}(?:-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2}))?)?/;
+/** The timestamp forms of the rule language: YYYY-MM[-DD[Thh:mm[:ss[.f]](Z|±hh:mm)]]. */
+const TIMESTAMP = /^(\d{4})-(\d{2})(?:-(\d{2})(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2}))?)?/;
+const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'] as const;
+
+/**
+ * The instant a timestamp names, in the rule language's forms (a rule literal, or a context
+ * value compared with one), or why it names none. Only the whole text counts: `2025-01-01x`
+ * is not a timestamp. Date.parse alone is not enough: it rolls an impossible day over
+ * (2025-02-30 is March 2, 2025-04-31 is May 1), so the written day is checked against the
+ * length of the written month first, before any offset moves the instant to another day.
+ */
+export function parseTimestamp(text: string): { readonly epochMs: number } | { readonly error: string } {
+  const m = TIMESTAMP.exec(text);
+  if (!m || m[0] !== text) return { error: `'${text}' is not a timestamp: write YYYY-MM, YYYY-MM-DD or YYYY-MM-DDThh:mm[:ss](Z|±hh:mm)` };
+  const [year, month, day] = [Number(m[1]), Number(m[2]), m[3] === undefined ? 1 : Number(m[3])];
+  if (month >= 1 && month <= 12 && day > daysIn(year, month)) {
+    return { error: `'${text}' is not a date: ${MONTHS[month - 1]} ${m[1]} has ${daysIn(year, month)} days` };
+  }
+  const epochMs = Date.parse(text);
+  return Number.isNaN(epochMs) ? { error: `'${text}' is not a valid timestamp` } : { epochMs };
+}
+
+/** Days in a month of the proleptic Gregorian calendar (ECMAScript's, and ISO 8601's). */
+function daysIn(year: number, month: number): number {
+  if (month === 2) return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28;
+  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
+}
 const NUMBER = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/;
 const CONTEXT = /^\$[A-Za-z0-9_.:-]+/;
 const WORD = /^[A-Za-z_][A-Za-z0-9_]*/;
@@ -92,9 +130,9 @@ function tokenize(text: string): Token[] {
     const rest = text.slice(i);
     const ts = TIMESTAMP.exec(rest);
     if (ts) {
-      const epochMs = Date.parse(ts[0]);
-      if (Number.isNaN(epochMs)) throw new RuleSyntaxError(`'${ts[0]}' is not a valid timestamp`, i);
-      tokens.push({ type: 'operand', operand: { kind: 'timestamp', value: ts[0], epochMs, at: i }, at: i });
+      const parsed = parseTimestamp(ts[0]);
+      if ('error' in parsed) throw new RuleSyntaxError(parsed.error, i, undefined, 'write a date that exists (a timestamp is compared as the instant it names; an impossible day is not moved to the next month)');
+      tokens.push({ type: 'operand', operand: { kind: 'timestamp', value: ts[0], epochMs: parsed.epochMs, at: i }, at: i });
       i += ts[0].length;
       continue;
     }
@@ -200,6 +238,8 @@ class Parser {
         } catch (e) {
           throw new RuleSyntaxError(`pattern is not a valid regular expression: ${(e as Error).message}`, pattern.at);
         }
+        const problem = patternProblem(pattern.value);
+        if (problem) throw new RuleSyntaxError(problem.message, pattern.at, problem.rule, problem.fix);
         return { kind: 'matches', input: named.in!, pattern: pattern.value, regex, at };
       }
       case 'exists': {
@@ -278,9 +318,127 @@ export function parseRule(text: string): ParseResult {
     if (tokens.length === 0) return { ok: false, message: 'rule is empty; leave it out for the default variant', offset: 0 };
     return { ok: true, expr: new Parser(tokens, text.length).parseRule() };
   } catch (e) {
-    if (e instanceof RuleSyntaxError) return { ok: false, message: e.message, offset: e.offset };
+    if (e instanceof RuleSyntaxError) return { ok: false, message: e.message, offset: e.offset, ...(e.rule ? { rule: e.rule } : {}), ...(e.fix ? { fix: e.fix } : {}) };
     throw e;
   }
+}
+
+// ---------------------------------------------------------------------------------------
+// `matches` patterns. A backtracking engine (V8's, here; AWS does not say what the AppConfig
+// Agent uses) can take exponential or polynomial time on a crafted input: `^(a+)+$` against
+// 31 characters blocked the local agent for 11.5 s. Such patterns are refused when the rule
+// is parsed, which is both at validate and when the agent loads a document.
+
+export interface PatternProblem {
+  readonly rule: 'flags/rule-regex-super-linear' | 'flags/rule-regex-unportable';
+  readonly message: string;
+  readonly fix: string;
+}
+
+/**
+ * How long recheck may take to decide one pattern. Real patterns take 1-50 ms; past this it
+ * answers 'unknown', which is refused (fail safe): a pattern nobody can prove linear is not
+ * evaluated on every request.
+ */
+export const REGEX_CHECK_TIMEOUT_MS = 5000;
+
+/**
+ * The longest context value `matches` runs a pattern against, in UTF-16 code units (the
+ * evaluator in lib/runtime enforces it). 1024 holds any real user agent (typically 100-300
+ * characters), email address (at most 254), id or locale. AWS does not document a limit.
+ */
+export const MAX_MATCH_INPUT = 1024;
+
+/**
+ * The highest polynomial degree a pattern may have. Quadratic patterns are common and
+ * AppConfig's own example (`h.*y`) is one; with the input capped at MAX_MATCH_INPUT, V8 takes
+ * about 1.5 ms for the worst 1,024-character input (measured here, 2026-11). Cubic ones
+ * already take 1.7 s at 256 characters, and exponential ones are unbounded.
+ */
+export const MAX_PATTERN_DEGREE = 2;
+
+/** Verdicts by pattern: a workspace repeats the same few patterns across many flags. */
+const verdicts = new Map<string, PatternProblem | null>();
+const MAX_VERDICTS = 10000;
+
+const LINEAR_FIX =
+  'anchor it (^...) and make sure no two repetitions can match the same text, e.g. ^[^a]*a[^b]*b.*c instead of a.*b.*c, ^a+$ instead of ^(a+)+$; or use begins_with, ends_with or contains';
+
+/**
+ * Why a `matches` pattern must not be deployed, or undefined when it may. Checked: constructs
+ * that are not portable across regex engines, then running time with recheck
+ * (https://makenowjust-labs.github.io/recheck/), which proves a pattern linear or finds an
+ * input that is not.
+ */
+export function patternProblem(pattern: string): PatternProblem | undefined {
+  const cached = verdicts.get(pattern);
+  if (cached !== undefined) return cached ?? undefined;
+  const problem = unportableConstruct(pattern) ?? superLinear(pattern);
+  if (verdicts.size >= MAX_VERDICTS) verdicts.clear();
+  verdicts.set(pattern, problem ?? null);
+  return problem;
+}
+
+/**
+ * Lookaround and backreferences: AWS does not document the `matches` dialect, and these are
+ * what linear-time engines (RE2, Go's regexp, Rust's regex) refuse and what makes a
+ * backtracking engine's running time impossible to bound, so a pattern using them could be
+ * refused by AppConfig or behave differently there. See README "Rule patterns".
+ */
+function unportableConstruct(pattern: string): PatternProblem | undefined {
+  let inClass = false;
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i]!;
+    if (c === '\\') {
+      const next = pattern[i + 1] ?? '';
+      if (!inClass && (/[1-9]/.test(next) || (next === 'k' && pattern[i + 2] === '<'))) {
+        return unportable(`a backreference \\${next}${next === 'k' ? '<...>' : ''}`);
+      }
+      i++;
+      continue;
+    }
+    if (inClass) {
+      if (c === ']') inClass = false;
+      continue;
+    }
+    if (c === '[') inClass = true;
+    else if (c === '(' && pattern[i + 1] === '?') {
+      const kind = pattern.slice(i + 2, i + 4);
+      if (kind.startsWith('=') || kind.startsWith('!')) return unportable(`a lookahead ${pattern.slice(i, i + 3)}...)`);
+      if (kind === '<=' || kind === '<!') return unportable(`a lookbehind ${pattern.slice(i, i + 4)}...)`);
+    }
+  }
+  return undefined;
+}
+
+function unportable(what: string): PatternProblem {
+  return {
+    rule: 'flags/rule-regex-unportable',
+    message: `pattern uses ${what}, which AppConfig does not document and linear-time regex engines do not support`,
+    fix: 'match the text itself (split the rule with and / not if you need a condition on what follows), or use begins_with, ends_with or contains',
+  };
+}
+
+function superLinear(pattern: string): PatternProblem | undefined {
+  // Without a repetition a pattern does bounded work per input position: linear, no need to ask.
+  if (!/[*+?{]/.test(pattern)) return undefined;
+  const result = checkSync(pattern, '', { timeout: REGEX_CHECK_TIMEOUT_MS });
+  if (result.status === 'safe') return undefined;
+  if (result.status === 'vulnerable' && result.complexity.type === 'polynomial' && result.complexity.degree <= MAX_PATTERN_DEGREE) return undefined;
+  if (result.status === 'vulnerable') {
+    const how = result.complexity.type === 'exponential' ? 'exponential' : result.complexity.summary;
+    return {
+      rule: 'flags/rule-regex-super-linear',
+      message: `pattern can take ${how} time on some inputs, e.g. ${result.attack.pattern.slice(0, 80)}: one request could stall every flag evaluation`,
+      fix: LINEAR_FIX,
+    };
+  }
+  const why = result.error.kind === 'timeout' ? `did not finish within ${REGEX_CHECK_TIMEOUT_MS} ms` : `${result.error.kind}${'message' in result.error ? `: ${result.error.message}` : ''}`;
+  return {
+    rule: 'flags/rule-regex-super-linear',
+    message: `pattern could not be proven to run in linear time (the ReDoS check ${why}), so it is refused`,
+    fix: `simplify it: ${LINEAR_FIX}`,
+  };
 }
 
 /** The context keys a rule reads, for documentation and the BFF's context callback. */

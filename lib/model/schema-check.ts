@@ -22,7 +22,9 @@ const formatValidators = new Map<FormatName, ValidateFunction>();
 export function formatValidator(name: FormatName): ValidateFunction {
   let v = formatValidators.get(name);
   if (!v) {
-    formatAjv ??= addFormats(new Ajv({ allErrors: true, strict: false, verbose: true }), ['date']);
+    // ownProperties: a `properties` or `required` check must not find Object.prototype's
+    // members (toString, valueOf...) on a value that lacks them.
+    formatAjv ??= addFormats(new Ajv({ allErrors: true, strict: false, verbose: true, ownProperties: true }), ['date']);
     const schema = JSON.parse(fs.readFileSync(path.join(FORMAT_SCHEMA_DIR, `${name}.schema.json`), 'utf8')) as object;
     v = formatAjv.compile(schema);
     formatValidators.set(name, v);
@@ -40,7 +42,8 @@ let sharedDraft04: AjvDraft04 | undefined;
  */
 export function draft04(): AjvDraft04 {
   // Formats are left unknown-tolerant: AppConfig's validator ignores formats it does not know.
-  return (sharedDraft04 ??= new AjvDraft04({ allErrors: true, strict: false, validateFormats: false, verbose: true, addUsedSchema: false }));
+  // ownProperties: JSON has no prototype; a property named valueOf is present only when written.
+  return (sharedDraft04 ??= new AjvDraft04({ allErrors: true, strict: false, validateFormats: false, verbose: true, addUsedSchema: false, ownProperties: true }));
 }
 
 /** Compile a draft-04 schema without keeping it in the shared instance's cache. */

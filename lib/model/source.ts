@@ -6,57 +6,190 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parseTree, printParseErrorCode, visit, type Node, type ParseError } from 'jsonc-parser';
+import { getLocation, parseTree, printParseErrorCode, visit, type Node, type ParseError } from 'jsonc-parser';
 import type { Diagnostics, Location } from './diagnostics';
 
-export type EntryKind = 'file' | 'directory';
+/**
+ * `other` is an entry that exists but cannot be read as a file or a folder: a symbolic
+ * link that dangles or leads out of the workspace, a FIFO, a socket, a device, a git
+ * submodule. The loader reports it (see SourceTree.problem) instead of skipping it, so
+ * nothing in a config folder is ever dropped silently.
+ */
+export type EntryKind = 'file' | 'directory' | 'other';
+
+/** Why an entry of kind `other` cannot be read, for a located diagnostic. */
+export interface EntryProblem {
+  readonly rule: string;
+  readonly message: string;
+  readonly fix: string;
+}
 
 export interface DirEntry {
   readonly name: string;
   readonly kind: EntryKind;
 }
 
-/** A read-only view of a workspace. Paths are relative, with forward slashes. */
+/**
+ * A read-only view of a workspace. Paths are relative, with forward slashes. Symbolic
+ * links are followed when their target stays inside the workspace, and are entries of
+ * kind `other` otherwise. `read` and `list` may throw on an I/O failure (permissions, a
+ * file removed meanwhile); the loader turns that into a diagnostic at the path.
+ */
 export interface SourceTree {
   /** A short label for messages, e.g. the root folder or `git:main`. */
   readonly label: string;
   kind(relPath: string): EntryKind | undefined;
+  /** For an entry of kind `other`: what is wrong with it; undefined otherwise. */
+  problem(relPath: string): EntryProblem | undefined;
   /** Entries of a directory, sorted by name; undefined when it does not exist. */
   list(relDir: string): DirEntry[] | undefined;
   read(relPath: string): Uint8Array;
 }
 
+const SYMLINK_FIX = 'replace the link with a copy of the file, or point it at a file inside the workspace: dynconf reads only what the workspace (and so its git history) holds';
+
+type Resolved = { readonly kind: 'file' | 'directory'; readonly problem?: undefined } | { readonly kind: 'other'; readonly problem: EntryProblem };
+
 export class DiskTree implements SourceTree {
   readonly label: string;
+  private rootRealCache: string | undefined;
   constructor(readonly root: string) {
     this.label = root;
   }
 
+  /** The root with its own links resolved (on macOS /tmp is itself a link), for containment checks. */
+  private get rootReal(): string {
+    return (this.rootRealCache ??= fs.realpathSync.native(this.root));
+  }
+
+  /**
+   * What a path is once links are followed, or undefined when nothing is there. A link
+   * anywhere on the path must end inside the workspace: a link out would make validate
+   * read a file that the diff, the pipeline and a reviewer never see.
+   */
+  private resolve(relPath: string): Resolved | undefined {
+    const abs = path.join(this.root, relPath);
+    let lst: fs.Stats;
+    try {
+      lst = fs.lstatSync(abs);
+    } catch (e) {
+      if (isMissing(e)) return undefined;
+      throw e;
+    }
+    let real: string;
+    try {
+      real = fs.realpathSync.native(abs);
+    } catch (e) {
+      const target = lst.isSymbolicLink() ? safeReadlink(abs) : undefined;
+      const code = (e as NodeJS.ErrnoException).code;
+      return {
+        kind: 'other',
+        problem: {
+          rule: 'file/symlink-dangling',
+          message: code === 'ELOOP' ? `is a symbolic link that loops${target ? ` (to '${target}')` : ''}` : `is a symbolic link to '${target ?? '?'}', which does not exist`,
+          fix: SYMLINK_FIX,
+        },
+      };
+    }
+    const rootReal = this.rootReal;
+    if (real !== rootReal && !real.startsWith(rootReal.endsWith(path.sep) ? rootReal : rootReal + path.sep)) {
+      return {
+        kind: 'other',
+        problem: { rule: 'file/symlink-outside', message: `leads out of the workspace, to ${real}`, fix: SYMLINK_FIX },
+      };
+    }
+    const st = lst.isSymbolicLink() ? fs.statSync(real) : lst;
+    if (st.isFile()) return { kind: 'file' };
+    if (st.isDirectory()) return { kind: 'directory' };
+    const what = st.isFIFO() ? 'a named pipe (FIFO)' : st.isSocket() ? 'a socket' : st.isCharacterDevice() || st.isBlockDevice() ? 'a device' : 'not a regular file';
+    return { kind: 'other', problem: { rule: 'file/not-regular', message: `is ${what}, not a regular file`, fix: 'replace it with a regular file, or move it out of config/ and flags/' } };
+  }
+
   kind(relPath: string): EntryKind | undefined {
     try {
-      const st = fs.statSync(path.join(this.root, relPath));
-      return st.isDirectory() ? 'directory' : st.isFile() ? 'file' : undefined;
+      return this.resolve(relPath)?.kind;
+    } catch {
+      // Unreadable (permissions): say it is there, and let read() report the reason.
+      return 'file';
+    }
+  }
+
+  problem(relPath: string): EntryProblem | undefined {
+    try {
+      return this.resolve(relPath)?.problem;
     } catch {
       return undefined;
     }
   }
 
   list(relDir: string): DirEntry[] | undefined {
+    const resolved = this.resolve(relDir);
+    if (resolved?.kind !== 'directory') return undefined;
     let entries: fs.Dirent[];
     try {
       entries = fs.readdirSync(path.join(this.root, relDir), { withFileTypes: true });
-    } catch {
-      return undefined;
+    } catch (e) {
+      if (isMissing(e)) return undefined;
+      throw e;
     }
     return entries
-      .filter((e) => e.isFile() || e.isDirectory())
-      .map((e): DirEntry => ({ name: e.name, kind: e.isDirectory() ? 'directory' : 'file' }))
+      .map((e): DirEntry => {
+        // Plain files and folders need no syscall; links and special files are resolved.
+        if (e.isFile()) return { name: e.name, kind: 'file' };
+        if (e.isDirectory()) return { name: e.name, kind: 'directory' };
+        return { name: e.name, kind: this.kind(relDir ? `${relDir}/${e.name}` : e.name) ?? 'other' };
+      })
       .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
   read(relPath: string): Uint8Array {
     return fs.readFileSync(path.join(this.root, relPath));
   }
+}
+
+function isMissing(e: unknown): boolean {
+  const code = (e as NodeJS.ErrnoException).code;
+  return code === 'ENOENT' || code === 'ENOTDIR';
+}
+
+function safeReadlink(abs: string): string | undefined {
+  try {
+    return fs.readlinkSync(abs);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Read and parse a file the tree listed; a link that cannot be followed or a failed read is a located error. */
+export function parseFile(tree: SourceTree, file: string, diags: Diagnostics): JsonFile | undefined {
+  if (reportOther(tree, file, diags)) return undefined;
+  let bytes: Uint8Array;
+  try {
+    bytes = tree.read(file);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    diags.error({ file, line: 1, column: 1 }, 'file/unreadable', `cannot be read: ${code ?? (e as Error).message}`, {
+      fix: code === 'EACCES' || code === 'EPERM' ? 'make the file readable by the user running dynconf' : 'check that the file exists and is a regular file',
+    });
+    return undefined;
+  }
+  return parseJson(file, bytes, diags);
+}
+
+/** An entry of kind `other` (a link out of the workspace, a FIFO...): report why; true when it was one. */
+export function reportOther(tree: SourceTree, file: string, diags: Diagnostics): boolean {
+  const problem = tree.problem(file);
+  if (!problem) return false;
+  diags.error({ file, line: 1, column: 1 }, problem.rule, problem.message, { fix: problem.fix });
+  return true;
+}
+
+/**
+ * A map's own entry, never an inherited one: names in the workspace are user input, and
+ * `record['toString']` on a plain object is Object.prototype's function, not undefined.
+ */
+export function own<T>(record: Readonly<Record<string, T>>, key: string): T | undefined {
+  return Object.hasOwn(record, key) ? record[key] : undefined;
 }
 
 /** Deeper than this is a mistake or an attack; AppConfig documents are flat in practice. */
@@ -172,7 +305,74 @@ export function parseJson(file: string, bytes: Uint8Array, diags: Diagnostics): 
       });
     }
   }
+  checkNumbers(text, locationOf, diags);
   return new JsonFile(file, text, value);
+}
+
+/**
+ * Numbers JSON.parse would change without a word: beyond ~1.8e308 a number becomes
+ * Infinity, which JSON.stringify writes as null; below ~5e-324 it becomes 0; an integer
+ * beyond 2^53 or a fraction with more than 17 significant digits is rounded. What validate
+ * approves must be what is deployed, so these are reported where they are written.
+ *
+ * A literal can only be affected if it has 8 or more digits in a row (at least 16
+ * significant digits, or a 300-digit integer) or an exponent of three digits; one native
+ * regex test keeps every other file on the fast path.
+ */
+const SUSPICIOUS_NUMBER = /\d{8}|[eE][+-]?\d{3}/;
+const NUMBER_OR_STRING = /"(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/g;
+
+function checkNumbers(text: string, locationOf: (offset: number) => Location, diags: Diagnostics): void {
+  if (!SUSPICIOUS_NUMBER.test(text)) return;
+  NUMBER_OR_STRING.lastIndex = 0;
+  for (let m = NUMBER_OR_STRING.exec(text); m; m = NUMBER_OR_STRING.exec(text)) {
+    const literal = m[0];
+    if (literal.charCodeAt(0) === 34 /* " */) continue;
+    const value = Number(literal);
+    // The path costs a parse up to the offset: only for a literal that is reported.
+    const field = () => formatJsonPath(getLocation(text, m!.index).path);
+    if (!Number.isFinite(value)) {
+      diags.error(locationOf(m.index), 'json/non-finite-number', `${literal} is too large for a JSON number: it would be read as ${value} and written as null`, {
+        field: field(),
+        fix: 'write a finite number; JSON numbers above ~1.8e308 become Infinity and are serialized as null',
+      });
+      continue;
+    }
+    if (decimalValue(literal) === decimalValue(String(value))) continue;
+    const served = JSON.stringify(value);
+    if (/^-?\d+$/.test(literal)) {
+      diags.error(locationOf(m.index), 'json/imprecise-integer', `${literal} is beyond 2^53: it would be deployed as ${served}`, {
+        field: field(),
+        fix: 'write it as a string (an ID), or as an integer of at most 15 digits (a count)',
+      });
+    } else {
+      diags.warning(locationOf(m.index), 'json/imprecise-number', `${literal} has more precision than a JSON number keeps: it would be deployed as ${served}`, {
+        field: field(),
+        fix: `write ${served}, or a string if the digits matter`,
+      });
+    }
+  }
+}
+
+/**
+ * A number literal's exact decimal value, normalized: `1.50e2`, `150` and `150.0` give
+ * the same string. -0 and 0 compare equal (JSON has one zero in every parser we serve).
+ */
+function decimalValue(literal: string): string {
+  const m = /^(-?)(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d+))?$/.exec(literal);
+  if (!m) return literal;
+  let digits = (m[2] ?? '') + (m[3] ?? '');
+  let exponent = Number(m[4] ?? 0) - (m[3]?.length ?? 0);
+  digits = digits.replace(/^0+/, '');
+  if (digits === '') return '0';
+  const trailing = digits.length - digits.replace(/0+$/, '').length;
+  digits = digits.slice(0, digits.length - trailing);
+  exponent += trailing;
+  return `${m[1]}${digits}e${exponent}`;
+}
+
+function formatJsonPath(p: readonly (string | number)[]): string {
+  return p.map((s, i) => (typeof s === 'number' ? `[${s}]` : i === 0 ? s : `.${s}`)).join('') || '(root)';
 }
 
 const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
@@ -214,7 +414,10 @@ function scanStructure(text: string, maxDepth: number): { tooDeepAt?: number; ke
         while (j < n && isSpace(text.charCodeAt(j))) j++;
         if (text.charCodeAt(j) === 58 /* : */) {
           const raw = text.slice(i + 1, end);
-          const key = raw.includes('\\') ? (JSON.parse(`"${raw}"`) as string) : raw;
+          const key = raw.includes('\\') ? decodeKey(raw) : raw;
+          // A key JSON.parse cannot read (a bad escape such as \q): stop here and let the
+          // parse of the whole file report it, located. Never throw from the scan.
+          if (key === undefined) return { keyProblems };
           if (FORBIDDEN_KEYS.has(key)) keyProblems.push({ key, offset: i });
           else {
             const first = top.get(key);
@@ -233,6 +436,14 @@ function scanStructure(text: string, maxDepth: number): { tooDeepAt?: number; ke
     i++;
   }
   return { keyProblems };
+}
+
+function decodeKey(raw: string): string | undefined {
+  try {
+    return JSON.parse(`"${raw}"`) as string;
+  } catch {
+    return undefined;
+  }
 }
 
 function isEscaped(text: string, quote: number): boolean {

@@ -3,6 +3,7 @@
  * sections, and the safety policy that keeps a bad change from reaching all of prod.
  */
 import { unknownNameFix, type Diagnostics } from './diagnostics';
+import { own } from './source';
 import type { JsonFile } from './source';
 import type { EnvironmentConfig, WorkloadConfig } from './types';
 
@@ -34,7 +35,7 @@ export function checkWorkload(json: JsonFile, w: WorkloadConfig, diags: Diagnost
   // Every environment is deployed exactly once, by a stage or a wave.
   const placedAt = new Map<string, (string | number)[]>();
   const place = (env: string, p: (string | number)[]): void => {
-    if (!w.environments[env]) {
+    if (!Object.hasOwn(w.environments, env)) {
       diags.error(json.locate(p), 'workload/unknown-environment', `unknown environment '${env}'`, {
         field: 'pipeline',
         fix: unknownNameFix('environment', env, envNames),
@@ -71,7 +72,7 @@ export function checkWorkload(json: JsonFile, w: WorkloadConfig, diags: Diagnost
   // Waves follow gamma: stages hold the pre-prod tiers, waves hold prod.
   let sawGamma = false;
   w.pipeline.stages.forEach((name, i) => {
-    const env = w.environments[name];
+    const env = own(w.environments, name);
     if (!env) return;
     if (env.tier === 'prod') {
       diags.error(json.locate(['pipeline', 'stages', i]), 'policy/prod-in-stage', `prod environment '${name}' is deployed as a stage, before the waves and their gates`, {
@@ -95,7 +96,7 @@ export function checkWorkload(json: JsonFile, w: WorkloadConfig, diags: Diagnost
   }
   w.pipeline.waves.forEach((wave, wi) =>
     wave.environments.forEach((name, ei) => {
-      const env = w.environments[name];
+      const env = own(w.environments, name);
       if (env && env.tier !== 'prod') {
         diags.error(json.locate(['pipeline', 'waves', wi, 'environments', ei]), 'policy/non-prod-in-wave', `${env.tier} environment '${name}' is in wave '${wave.name}'; waves are for prod`, {
           field: 'pipeline.waves',
@@ -142,7 +143,7 @@ function checkEnvironment(
   ctx: { strategyNames: string[]; clusterNames: string[]; inWave: boolean },
 ): void {
   const at = (...p: (string | number)[]) => json.locate(['environments', name, ...p]);
-  const strategy = w.strategies[env.strategy];
+  const strategy = own(w.strategies, env.strategy);
   if (!strategy) {
     diags.error(at('strategy'), 'workload/unknown-strategy', `unknown strategy '${env.strategy}'`, {
       field: `environments.${name}.strategy`,
@@ -150,7 +151,7 @@ function checkEnvironment(
     });
   }
   env.clusters.forEach((c, i) => {
-    const cluster = w.clusters[c];
+    const cluster = own(w.clusters, c);
     if (!cluster) {
       diags.error(at('clusters', i), 'workload/unknown-cluster', `unknown cluster '${c}'`, {
         field: `environments.${name}.clusters`,

@@ -12,7 +12,7 @@
  * variant; it does not document type mismatches, and this is the safe reading.
  */
 import { createHash } from 'node:crypto';
-import type { Operand, RuleExpr } from '../model';
+import { MAX_MATCH_INPUT, parseTimestamp, type Operand, type RuleExpr } from '../model';
 
 /**
  * The evaluation context. The agent's `Context: key=value` headers give strings; library
@@ -34,9 +34,19 @@ type Typed =
 type OperandReader = (context: EvaluationContext) => Typed | undefined;
 
 // The literal forms the rule language accepts, used to read a context string as the type of
-// the literal it is compared with ("42" against 40, "2025-01-01" against a timestamp).
+// the literal it is compared with ("42" against 40, "2025-01-01" against a timestamp; the
+// parser's own parseTimestamp, so a context value is a timestamp exactly when the same text
+// would be one in a rule).
 const NUMBER_TEXT = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
-const TIMESTAMP_TEXT = /^\d{4}-\d{2}(?:-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2}))?)?$/;
+
+/**
+ * Patterns are proven at most quadratic when parsed (lib/model/rules.ts), and the input is
+ * capped at MAX_MATCH_INPUT, which bounds the work per evaluation to about a millisecond
+ * whatever the pattern; it also bounds what a caller can make the agent scan. A longer value
+ * is UNKNOWN: the variant is not chosen, and not under `not` either, as for a missing key;
+ * the document's later variants decide.
+ */
+export { MAX_MATCH_INPUT };
 
 /** Compile a parsed rule into a function; compile once per document, evaluate per request. */
 export function compileRule(expr: RuleExpr): CompiledRule {
@@ -78,10 +88,12 @@ export function compileRule(expr: RuleExpr): CompiledRule {
     }
     case 'matches': {
       const input = operandReader(expr.input);
+      // Compiled once, by the parser; `test` on a RegExp without the g or y flag keeps no state.
       const regex = expr.regex;
       return (ctx) => {
         const v = input(ctx);
         if (!v || v.type !== 'string') return undefined;
+        if (v.value.length > MAX_MATCH_INPUT) return undefined;
         return regex.test(v.value);
       };
     }
@@ -178,9 +190,10 @@ function coerce(s: string, type: Typed['type']): Typed | undefined {
     case 'boolean':
       return s === 'true' ? { type, value: true } : s === 'false' ? { type, value: false } : undefined;
     case 'timestamp': {
-      if (!TIMESTAMP_TEXT.test(s)) return undefined;
-      const ms = Date.parse(s);
-      return Number.isNaN(ms) ? undefined : { type, value: ms };
+      // An impossible date (2025-02-30) is not a timestamp: UNKNOWN, as for "abc", never
+      // the day Date.parse would roll it over to.
+      const parsed = parseTimestamp(s);
+      return 'error' in parsed ? undefined : { type, value: parsed.epochMs };
     }
   }
 }

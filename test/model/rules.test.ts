@@ -1,4 +1,9 @@
-import { contextKeys, MAX_RULE_LENGTH, parseRule } from '../../lib/model';
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { contextKeys, loadWorkspaceFromDisk, MAX_MATCH_INPUT, MAX_PATTERN_DEGREE, MAX_RULE_LENGTH, parseRule } from '../../lib/model';
+import { patternProblem } from '../../lib/model/rules';
+import { copySample, rmrf } from '../support/workspace';
 
 describe('rules AppConfig accepts parse', () => {
   test.each([
@@ -15,7 +20,9 @@ describe('rules AppConfig accepts parse', () => {
     ['contains', '(contains $promoCode "WIN")'],
     ['in', '(in $userId ["123", "456"])'],
     ['in without commas', '(in $tier ["pro" "max"])'],
-    ['matches', '(matches in::$greeting pattern::"h.*y")'],
+    ['matches', '(matches in::$greeting pattern::"^h.*y$")'],
+    ['matches, unanchored alternation', '(matches in::$userAgent pattern::"MSIE|Trident")'],
+    ['matches, bounded repetition', '(matches in::$userId pattern::"^u-[0-9]{3}$")'],
     ['exists', '(exists key::"country")'],
     ['split', '(split pct::20 by::$uniqueId)'],
     ['split with seed', '(split by::$userId pct::10 seed::"checkout-2026")'],
@@ -84,5 +91,133 @@ describe('rules AppConfig rejects fail with a located reason', () => {
     const result = parseRule(rule);
     expect(result.ok).toBe(false);
     if (!result.ok) expect(rule.slice(result.offset)).toMatch(/^frob/);
+  });
+});
+
+describe('matches patterns that could stall an evaluator are refused', () => {
+  test('rules: a super-linear pattern is rejected at validate', () => {
+    // The issue's pattern: 31 characters of context blocked the local agent for 11.5 s.
+    const rule = '(matches in::$userAgent pattern::"^(a+)+$")';
+    const result = parseRule(rule);
+    expect(result).toMatchObject({ ok: false, rule: 'flags/rule-regex-super-linear', message: expect.stringContaining('exponential time') });
+    if (!result.ok) {
+      expect(rule.slice(result.offset)).toMatch(/^"\^\(a\+\)\+\$"/);
+      expect(result.fix).toContain('anchor it');
+    }
+  });
+
+  test.each([
+    ['exponential, overlapping alternatives', '^(a|aa)+$', 'exponential'],
+    ['exponential, nested repetition with a separator', '^(\\\\w+\\\\s?)*$', 'exponential'],
+    ['cubic, three unanchored repetitions', 'a.*b.*c', '3rd degree polynomial'],
+    ['quartic, anchored', '^.*a.*a.*a.*$', '4th degree polynomial'],
+  ])('rules: a super-linear pattern is rejected at validate (%s)', (_name, pattern, how) => {
+    const result = parseRule(`(matches in::$u pattern::"${pattern}")`);
+    expect(result).toMatchObject({ ok: false, rule: 'flags/rule-regex-super-linear', message: expect.stringContaining(how) });
+  });
+
+  test('rules: a quadratic pattern is accepted, because the input is capped (AppConfig\'s own example)', () => {
+    // h.*y is AppConfig's documentation example; recheck calls it 2nd degree polynomial.
+    expect(parseRule('(matches in::$g pattern::"h.*y")')).toMatchObject({ ok: true });
+    expect(MAX_PATTERN_DEGREE).toBe(2);
+    // What the cap buys: the worst input for a quadratic pattern, at the cap, is one that V8
+    // finishes (a stall would time the test out), unlike the cubic and exponential ones above.
+    expect(new RegExp('h.*y').test('h'.repeat(MAX_MATCH_INPUT))).toBe(false);
+  });
+
+  test('rules: the linear rewrite the fix suggests is accepted', () => {
+    expect(parseRule('(matches in::$g pattern::"^[^a]*a[^b]*b.*c")')).toMatchObject({ ok: true });
+    expect(parseRule('(matches in::$g pattern::"^a+$")')).toMatchObject({ ok: true });
+  });
+
+  test.each([
+    ['lookahead', '^(?=.*x)a', 'lookahead'],
+    ['negative lookahead', '^(?!x)', 'lookahead'],
+    ['lookbehind', '(?<=a)b', 'lookbehind'],
+    ['negative lookbehind', '(?<!a)b', 'lookbehind'],
+    ['numbered backreference', '^(a)\\\\1$', 'backreference'],
+    ['named backreference', '^(?<x>a)\\\\k<x>$', 'backreference'],
+  ])('rules: a pattern outside the portable dialect is rejected (%s)', (_name, pattern, what) => {
+    const result = parseRule(`(matches in::$u pattern::"${pattern}")`);
+    expect(result).toMatchObject({ ok: false, rule: 'flags/rule-regex-unportable', message: expect.stringContaining(what) });
+  });
+
+  test.each([
+    ['an escaped paren before ?=', '\\\\(?=x'],
+    ['(?= inside a character class', '[(?=]x'],
+    ['an escaped backslash before a digit', '\\\\\\\\1'],
+    ['a named group', '^(?<major>[0-9]+)\\\\.'],
+  ])('rules: look-alikes of unportable constructs are not refused (%s)', (_name, pattern) => {
+    expect(patternProblem(JSON.parse(`"${pattern}"`) as string)?.rule).not.toBe('flags/rule-regex-unportable');
+  });
+
+  test('rules: the ReDoS check leaves no process behind', async () => {
+    // recheck's checkSync runs its native binary as an unref'd child of this process. A fresh
+    // node process reports that child's pid and exits by itself; the child must go with it.
+    const script = [
+      "const { checkSync } = require('recheck');",
+      "const status = checkSync('^(a+)+$', '').status;",
+      "const ps = require('child_process').execFileSync('ps', ['--ppid', String(process.pid), '-o', 'pid=,args='], { encoding: 'utf8' });",
+      "const helpers = ps.split('\\n').filter((l) => l.includes('recheck')).map((l) => l.trim().split(/\\s+/)[0]);",
+      "console.log(JSON.stringify({ status, helpers }));",
+    ].join('\n');
+    const out = JSON.parse(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 60000 })) as { status: string; helpers: string[] };
+    expect(out.status).toBe('vulnerable');
+    const alive = (pid: string): boolean => {
+      try {
+        process.kill(Number(pid), 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    for (let i = 0; i < 100 && out.helpers.some(alive); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(out.helpers.filter(alive)).toEqual([]);
+  });
+});
+
+describe('timestamps name a day that exists', () => {
+  // Date.parse rolls impossible dates over: 2025-02-30 is March 2, 2025-04-31 is May 1.
+  test.each([
+    ['February 30', '(lt $d 2025-02-30)', 'February 2025 has 28 days'],
+    ['February 29 of a common year', '(gt $d 2025-02-29T00:00:00Z)', 'February 2025 has 28 days'],
+    ['February 29 of 1900 (not a leap year)', '(gt $d 1900-02-29)', 'February 1900 has 28 days'],
+    ['April 31 with an offset', '(gte $d 2025-04-31T23:00:00-05:00)', 'April 2025 has 30 days'],
+  ])('rules: an impossible date in a rule is rejected (%s)', (_what, rule, days) => {
+    const result = parseRule(rule);
+    expect(result).toMatchObject({ ok: false, message: expect.stringContaining('is not a date') });
+    if (!result.ok) {
+      expect(result.message).toContain(days);
+      expect(rule.slice(result.offset)).toMatch(/^\d{4}-/);
+      expect(result.fix).toMatch(/date that exists/);
+    }
+  });
+
+  test.each([
+    ['February 29 of a leap year', '(lt $d 2024-02-29)'],
+    ['February 29 of 2000 (divisible by 400)', '(lt $d 2000-02-29T12:00:00Z)'],
+    ['December 31', '(lt $d 2025-12-31T23:59:59.999+14:00)'],
+    ['a month without a day', '(lt $d 2025-02)'],
+  ])('rules: a date that exists still parses (%s)', (_what, rule) => {
+    expect(parseRule(rule).ok).toBe(true);
+  });
+
+  test('rules: an impossible date in a rule is rejected by validate, located at the literal', () => {
+    const dir = copySample();
+    try {
+      const file = path.join(dir, 'flags', 'groupsync-v3.json');
+      const text = fs.readFileSync(file, 'utf8');
+      const edited = text.replace('(in $plan [\\"team\\", \\"enterprise\\"])', '(lt $signup 2025-02-30T00:00:00Z)');
+      expect(edited).not.toBe(text);
+      fs.writeFileSync(file, edited);
+      const { model, diagnostics } = loadWorkspaceFromDisk(dir);
+      expect(model).toBeUndefined();
+      const d = diagnostics.find((x) => x.severity === 'error' && x.message.includes('2025-02-30'));
+      expect(d).toMatchObject({ file: 'flags/groupsync-v3.json' });
+      const line = edited.split('\n')[d!.line - 1]!;
+      expect(line.slice(d!.column - 1)).toMatch(/^2025-02-30T00:00:00Z\)/);
+    } finally {
+      rmrf(dir);
+    }
   });
 });

@@ -1,5 +1,6 @@
 import { OPERATORS, parseRule, type Operator } from '../../lib/model';
-import { compileRule, splitBucket, type EvaluationContext } from '../../lib/runtime/rule-evaluator';
+import { compileRule, MAX_MATCH_INPUT, splitBucket, type EvaluationContext } from '../../lib/runtime/rule-evaluator';
+import { CompiledFeatureFlags, FeatureFlagsDocumentError } from '../../lib/runtime/feature-flags';
 
 type Outcome = 'true' | 'false' | 'unknown';
 
@@ -166,5 +167,64 @@ describe('split', () => {
       expect(b).toBeGreaterThanOrEqual(0);
       expect(b).toBeLessThan(100);
     }
+  });
+});
+
+describe('matches is bounded', () => {
+  test('evaluator: a long context value cannot stall the event loop', () => {
+    // A pattern that matches everything: any false/unknown below comes from the bound.
+    const rule = '(matches in::$userAgent pattern::"^[a-z]*$")';
+    const parsed = parseRule(rule);
+    if (!parsed.ok) throw new Error(parsed.message);
+    const expr = parsed.expr as Extract<typeof parsed.expr, { kind: 'matches' }>;
+    const seen: number[] = [];
+    const test = expr.regex.test.bind(expr.regex);
+    // The evaluator must never hand the engine more than MAX_MATCH_INPUT characters.
+    expr.regex.test = (s: string): boolean => {
+      seen.push(s.length);
+      return test(s);
+    };
+    const match = compileRule(expr);
+    expect(match({ userAgent: 'a'.repeat(MAX_MATCH_INPUT) })).toBe(true);
+    // Over the bound: UNKNOWN, so neither the variant nor its negation is chosen.
+    expect(match({ userAgent: 'a'.repeat(MAX_MATCH_INPUT + 1) })).toBeUndefined();
+    expect(match({ userAgent: 'a'.repeat(10_000_000) })).toBeUndefined();
+    expect(evaluate(`(not ${rule})`, { userAgent: 'a'.repeat(MAX_MATCH_INPUT + 1) })).toBe('unknown');
+    expect(Math.max(...seen)).toBeLessThanOrEqual(MAX_MATCH_INPUT);
+    expect(seen).toEqual([MAX_MATCH_INPUT]);
+  });
+});
+
+test('evaluator: a document that never went through validate cannot load a super-linear pattern', () => {
+  // The agent may be handed a document built elsewhere: parsing its rules re-runs the check.
+  const doc = {
+    values: {
+      banner: {
+        _variants: [
+          { name: 'slow', enabled: true, rule: '(matches in::$userAgent pattern::"^(a+)+$")' },
+          { name: 'default', enabled: false },
+        ],
+      },
+    },
+  };
+  expect(() => CompiledFeatureFlags.fromContent(JSON.stringify(doc))).toThrow(FeatureFlagsDocumentError);
+  expect(() => CompiledFeatureFlags.fromContent(JSON.stringify(doc))).toThrow(/flag 'banner', variant 'slow': pattern can take exponential time/);
+});
+
+describe('timestamps in the context', () => {
+  test.each([
+    ['February 30', '2025-02-30'],
+    ['February 29 of a common year', '2025-02-29T10:00:00Z'],
+    ['April 31 with an offset', '2025-04-31T10:00:00+02:00'],
+  ])('evaluator: an impossible date in the context is unknown, not rolled over (%s)', (_what, value) => {
+    // Rolled over, each would be a day in March or May, after the literal: gt would be TRUE.
+    expect(evaluate('(gt $d 2025-02-28T23:00:00Z)', { d: value })).toBe('unknown');
+    expect(evaluate('(lt $d 2025-02-28T23:00:00Z)', { d: value })).toBe('unknown');
+    expect(evaluate('(not (lt $d 2025-02-28T23:00:00Z))', { d: value })).toBe('unknown');
+  });
+
+  test('evaluator: a date that exists in the context is still a timestamp', () => {
+    expect(evaluate('(gt $d 2024-02-28T23:00:00Z)', { d: '2024-02-29' })).toBe('true');
+    expect(evaluate('(lt $d 2025-03-01)', { d: '2025-02-28T23:59:59Z' })).toBe('true');
   });
 });
