@@ -90,7 +90,8 @@ export class AgentClient {
 
   /** One GET; resolves with a 200's body, rejects with AgentRequestError otherwise. */
   async get(application: string, environment: string, profile: string, req: AgentRequest = {}): Promise<AgentResponse> {
-    const query = (req.flags ?? []).map((f) => `flag=${encodeURIComponent(f)}`).join('&');
+    // Distinct keys: how many were asked decides the response's shape (flagsBodyAsMap).
+    const query = [...new Set(req.flags ?? [])].map((f) => `flag=${encodeURIComponent(f)}`).join('&');
     const url = `${this.baseUrl}${this.pathOf(application, environment, profile)}${query ? `?${query}` : ''}`;
     const headers: Record<string, string | string[]> = {};
     const token = this.token();
@@ -122,6 +123,29 @@ export class AgentClient {
   async close(): Promise<void> {
     await this.dispatcher.close();
   }
+}
+
+/**
+ * A feature-flags response as the map `{ "<flag>": {...} }` whatever was asked. With exactly
+ * one distinct ?flag=, the AppConfig Agent (2.0.x) returns that flag's object itself
+ * (`{"enabled": ...}`), and `dynconf agent` does the same; older or other agents may wrap it.
+ * The caller knows which flag it asked for, so both shapes are read without guessing: a flag
+ * object has a boolean "enabled", a map's values are objects (a flag named "enabled" is still
+ * told apart, its value being an object). Anything else is returned as it is, for the caller's
+ * parser to reject with its own message.
+ */
+export function flagsBodyAsMap(body: string, flags: readonly string[] | undefined): string {
+  const asked = [...new Set(flags ?? [])];
+  if (asked.length !== 1) return body;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    return body;
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return body;
+  if (typeof (parsed as { enabled?: unknown }).enabled !== 'boolean') return body;
+  return JSON.stringify({ [asked[0]!]: parsed });
 }
 
 function headerValue(v: string | string[] | undefined): string | undefined {

@@ -6,7 +6,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { findDocument, loadWorkspaceFromDisk, type ProfileName } from '../model';
-import { AgentClient, AgentRequestError, type AgentClientOptions, type FailureKind } from './agent-client';
+import { AgentClient, AgentRequestError, flagsBodyAsMap, type AgentClientOptions, type FailureKind } from './agent-client';
 import { CompiledFeatureFlags, ContextHeaderError, type EvaluatedFlag, type EvaluatedFlags } from './feature-flags';
 import type { EvaluationContext } from './rule-evaluator';
 import { AgentSource, DirectSource, SourceError, type ConfigSource, type DirectSourceOptions, type FetchOutcome } from './sources';
@@ -271,7 +271,7 @@ export class DynamicConfig<T = unknown> extends EventEmitter<DynamicConfigEvents
     const { application, environment, profile } = this.options;
     try {
       const res = await this.agentSource!.client.get(application, environment, profile, { context, flags: this.options.flags ?? [], timeoutMs: this.timeoutMs });
-      const flags = this.parse(res.body) as EvaluatedFlags;
+      const flags = this.parse(flagsBodyAsMap(res.body, this.options.flags)) as EvaluatedFlags;
       this.contexts.set(key, { flags, baseVersion: this.current?.version, fetchedAt: Date.now() });
       while (this.contexts.size > this.maxContexts) this.contexts.delete(this.contexts.keys().next().value!);
       return flags;

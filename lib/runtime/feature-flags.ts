@@ -105,8 +105,10 @@ function isObject(v: unknown): v is Record<string, unknown> {
 
 /**
  * Parse `Context` header values: one `key=value` per header, or several comma-separated in
- * one (as the AppConfig Agent accepts; Node joins repeated headers with ", " too). Returns
- * an error message for a pair without '=' or with an empty key.
+ * one (as the AppConfig Agent accepts; Node joins repeated headers with ", " too). Keys and
+ * values are taken as sent: no percent-decoding (a header is not a URL). Returns an error
+ * message for a pair without '=', with an empty key, or for a key given twice with different
+ * values (AWS does not say which would win; an ambiguous caller is told, not guessed at).
  */
 export function parseContextHeaders(values: readonly string[] | undefined): { context: Record<string, string> } | { error: string } {
   const context: Record<string, string> = Object.create(null) as Record<string, string>;
@@ -116,7 +118,11 @@ export function parseContextHeaders(values: readonly string[] | undefined): { co
       if (pair === '') continue;
       const eq = pair.indexOf('=');
       if (eq <= 0) return { error: `Context header entry '${pair}' is not key=value` };
-      context[pair.slice(0, eq).trim()] = pair.slice(eq + 1).trim();
+      const key = pair.slice(0, eq).trim();
+      const value = pair.slice(eq + 1).trim();
+      if (key === '') return { error: `Context header entry '${pair}' has an empty key` };
+      if (key in context && context[key] !== value) return { error: `Context key '${key}' is given twice, as '${context[key]}' and as '${value}'; send it once` };
+      context[key] = value;
     }
   }
   return { context };

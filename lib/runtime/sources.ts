@@ -3,7 +3,7 @@
  * (StartConfigurationSession, then GetLatestConfiguration with the next-poll token).
  */
 import { AppConfigDataClient, BadRequestException, GetLatestConfigurationCommand, StartConfigurationSessionCommand } from '@aws-sdk/client-appconfigdata';
-import { AgentRequestError, type AgentClient, type FailureKind } from './agent-client';
+import { AgentRequestError, flagsBodyAsMap, type AgentClient, type FailureKind } from './agent-client';
 
 export type FetchOutcome = { readonly unchanged: true } | { readonly unchanged?: false; readonly content: string; readonly version?: string; readonly contentType?: string };
 
@@ -49,7 +49,7 @@ export class AgentSource implements ConfigSource {
   async fetch(timeoutMs: number): Promise<FetchOutcome> {
     try {
       const res = await this.client.get(this.id.application, this.id.environment, this.id.profile, { timeoutMs, flags: this.flags });
-      return { content: res.body, version: res.version, contentType: res.contentType };
+      return { content: flagsBodyAsMap(res.body, this.flags), version: res.version, contentType: res.contentType };
     } catch (e) {
       if (e instanceof AgentRequestError) throw new SourceError(e.kind, e.message, e.status);
       throw e;

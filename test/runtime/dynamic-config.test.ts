@@ -210,6 +210,64 @@ describe('DynamicConfig: what it sends', () => {
   });
 });
 
+describe('DynamicConfig: one ?flag= in either response shape', () => {
+  let agent: FakeAgent;
+  beforeEach(async () => {
+    agent = await new FakeAgent().start();
+  });
+  afterEach(async () => {
+    await agent.server.close();
+  });
+
+  test.each([
+    ['the flag object itself (AppConfig Agent 2.0.x)', { enabled: true, rolloutPercent: 20 }],
+    ['a map keyed by the flag', { checkout: { enabled: true, rolloutPercent: 20 } }],
+  ])('contract: one flag asked, answered with %s, loads', async (_shape, body) => {
+    agent.body = JSON.stringify(body);
+    const config = new DynamicConfig<EvaluatedFlags>({ ...PROFILE, flags: ['checkout'], agent: { baseUrl: agent.url, env: {} } });
+    const status = await config.start();
+    expect(status.source).toBe('remote');
+    expect(status.lastError).toBeUndefined();
+    expect(config.isEnabled('checkout')).toBe(true);
+    expect(config.attribute('checkout', 'rolloutPercent', 0)).toBe(20);
+    // The context-specific read takes the same shapes.
+    agent.body = JSON.stringify('enabled' in body ? { enabled: false, _variant: 'off' } : { checkout: { enabled: false, _variant: 'off' } });
+    expect(await config.flagsFor({ tier: 'free' })).toEqual({ checkout: { enabled: false, _variant: 'off' } });
+    await config.close();
+  });
+
+  test('contract: a flag named "enabled", asked alone, is told apart in both shapes', async () => {
+    const config = new DynamicConfig<EvaluatedFlags>({ ...PROFILE, flags: ['enabled'], agent: { baseUrl: agent.url, env: {} } });
+    agent.body = JSON.stringify({ enabled: { enabled: true } });
+    await config.start();
+    expect(config.value()).toEqual({ enabled: { enabled: true } });
+    agent.body = JSON.stringify({ enabled: false });
+    await config.refresh();
+    expect(config.value()).toEqual({ enabled: { enabled: false } });
+    await config.close();
+  });
+
+  test('contract: a single-flag body that is neither shape fails to parse and keeps the last good value', async () => {
+    agent.body = JSON.stringify({ enabled: true });
+    const config = new DynamicConfig<EvaluatedFlags>({ ...PROFILE, flags: ['checkout'], agent: { baseUrl: agent.url, env: {} } });
+    await config.start();
+    agent.body = JSON.stringify({ enabled: 'yes' });
+    await config.refresh();
+    expect(config.status().lastError?.kind).toBe('parse');
+    expect(config.isEnabled('checkout')).toBe(true);
+    await config.close();
+  });
+
+  test('contract: two flags asked are read as the map, and a key asked twice is sent once', async () => {
+    agent.body = JSON.stringify({ checkout: { enabled: true }, theme: { enabled: false } });
+    const config = new DynamicConfig<EvaluatedFlags>({ ...PROFILE, flags: ['checkout', 'theme', 'checkout'], agent: { baseUrl: agent.url, env: {} } });
+    await config.start();
+    expect(config.value()).toEqual({ checkout: { enabled: true }, theme: { enabled: false } });
+    expect(agent.requests[0]!.url).toMatch(/\?flag=checkout&flag=theme$/);
+    await config.close();
+  });
+});
+
 describe('DynamicConfig: bundled defaults', () => {
   test('serve the compiled document of a named environment until the first success', async () => {
     const down = await listen(() => undefined);

@@ -1,6 +1,9 @@
+import type * as NodeCrypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { findDocument, loadWorkspaceFromDisk } from '../../lib/model';
+import { DynamicConfig } from '../../lib/runtime/dynamic-config';
+import type { EvaluatedFlags } from '../../lib/runtime/feature-flags';
 import { LocalAgent, LocalAgentError } from '../../lib/runtime/local-agent';
 import { copySample, rmrf } from '../support/workspace';
 import { get, waitFor } from './helpers';
@@ -45,11 +48,33 @@ describe('local agent: the agent HTTP contract', () => {
     expect(JSON.parse(res.body)).toEqual({ theme: { enabled: true, scheme: 'system', accent: '#1f6feb' }, 'bulk-sync-batch': { enabled: true, batchSize: 1000 } });
   });
 
+  test('contract: one ?flag= returns that flag\'s object itself, as the AppConfig Agent 2.0.x does; two or more the map', async () => {
+    const one = await get(url(`${path_('prod-01', 'flags')}?flag=bulk-sync-batch`));
+    expect(one.status).toBe(200);
+    expect(JSON.parse(one.body)).toEqual({ enabled: true, batchSize: 1000 });
+    // The same key twice is still one flag.
+    expect(JSON.parse((await get(url(`${path_('prod-01', 'flags')}?flag=bulk-sync-batch&flag=bulk-sync-batch`))).body)).toEqual({ enabled: true, batchSize: 1000 });
+    const two = await get(url(`${path_('prod-01', 'flags')}?flag=bulk-sync-batch&flag=theme`));
+    expect(Object.keys(JSON.parse(two.body)).sort()).toEqual(['bulk-sync-batch', 'theme']);
+  });
+
+  test('contract: the Node client asking one flag of the local agent loads it (it used to stay at source none)', async () => {
+    const config = new DynamicConfig<EvaluatedFlags>({ application: APP, environment: 'prod-01', profile: 'flags', flags: ['bulk-sync-batch'], agent: { baseUrl: agent.url, env: {} } });
+    try {
+      expect((await config.start()).source).toBe('remote');
+      expect(config.isEnabled('bulk-sync-batch')).toBe(true);
+      expect(config.attribute('bulk-sync-batch', 'batchSize', 0)).toBe(1000);
+      expect(await config.flagsFor({ plan: 'team' })).toEqual({ 'bulk-sync-batch': { enabled: true, batchSize: 1000 } });
+    } finally {
+      await config.close();
+    }
+  });
+
   test('Context headers choose variants: one header per key, or comma-separated', async () => {
     const paid = await get(url(`${path_('prod-01', 'browser')}?flag=realtime-presence`), { context: ['plan=team', 'userId=u-1'] });
-    expect(JSON.parse(paid.body)).toEqual({ 'realtime-presence': { enabled: true, heartbeatSeconds: 15, _variant: 'paid-plans' } });
+    expect(JSON.parse(paid.body)).toEqual({ enabled: true, heartbeatSeconds: 15, _variant: 'paid-plans' });
     const free = await get(url(`${path_('prod-01', 'browser')}?flag=realtime-presence`), { context: 'plan=free, userId=u-1' });
-    expect(JSON.parse(free.body)['realtime-presence']._variant).not.toBe('paid-plans');
+    expect(JSON.parse(free.body)._variant).not.toBe('paid-plans');
   });
 
   test('a malformed Context header is a 400 naming the entry', async () => {
@@ -118,6 +143,38 @@ describe('local agent: token', () => {
     expect((await get(u, { authorization: 'Bearer s3cret-token' })).status).toBe(200);
   });
 
+  test('token: the Bearer scheme is matched in any case (RFC 9110 §11.1)', async () => {
+    const u = `${agent.url}${path_('beta', 'flags')}`;
+    for (const scheme of ['bearer', 'BEARER', 'BeArEr']) expect((await get(u, { authorization: `${scheme} s3cret-token` })).status).toBe(200);
+  });
+
+  test('token: one or more spaces between scheme and token are accepted (RFC 9110 §11.4: 1*SP)', async () => {
+    const u = `${agent.url}${path_('beta', 'flags')}`;
+    expect((await get(u, { authorization: 'Bearer    s3cret-token' })).status).toBe(200);
+    expect((await get(u, { authorization: 'Bearer s3cret-token   ' })).status).toBe(200);
+    // No separator, another scheme, or no token: not Bearer credentials at all.
+    for (const value of ['Bearers3cret-token', 'Basic czNjcmV0LXRva2Vu', 'Bearer', 'Bearer    ']) {
+      const res = await get(u, { authorization: value });
+      expect([value, res.status, res.headers['www-authenticate']]).toEqual([value, 401, 'Bearer']);
+    }
+    // A space inside is not part of a token68: a different token.
+    expect((await get(u, { authorization: 'Bearer s3cret -token' })).status).toBe(403);
+  });
+
+  test('token: compared in constant time, whatever the length of the token sent', async () => {
+    // The module object itself (an `import * as` namespace would be a copy).
+    const spy = jest.spyOn(jest.requireActual<typeof NodeCrypto>('node:crypto'), 'timingSafeEqual');
+    try {
+      const u = `${agent.url}${path_('beta', 'flags')}`;
+      for (const given of ['x', 's3cret-tokeX', 'y'.repeat(4096)]) expect((await get(u, { authorization: `Bearer ${given}` })).status).toBe(403);
+      // Every wrong token was compared (no early exit on length), over buffers of one size.
+      expect(spy).toHaveBeenCalledTimes(3);
+      for (const [a, b] of spy.mock.calls) expect([(a as Buffer).length, (b as Buffer).length]).toEqual([32, 32]);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
   test('an unknown application is not revealed without the token', async () => {
     expect((await get(`${agent.url}${path_('beta', 'flags', 'nope')}`)).status).toBe(401);
   });
@@ -172,6 +229,19 @@ describe('local agent: live on edit', () => {
     // Fixing the file is picked up again.
     editFlags((doc) => (doc.flags.theme!.environments!.beta = { enabled: true, scheme: 'light' }));
     await waitFor('the fix to be served', async () => JSON.parse((await get(u)).body).theme.scheme === 'light');
+  });
+
+  test('reload: a key with an invalid escape ("log\\qLevel") never takes the agent down; the last good version stays', async () => {
+    const u = `${agent.url}${path_('beta', 'ops')}`;
+    const before = await get(u);
+    const ops = path.join(root, 'config/ops', APP, 'beta.json');
+    fs.writeFileSync(ops, fs.readFileSync(ops, 'utf8').replace('"logLevel"', '"log\\qLevel"'));
+    await waitFor('the failed reload to be logged', () => logs.some((l) => l.includes('still serving')));
+    // Whatever the loader makes of the key (a located error, or a crash), the log names the file.
+    expect(logs.join('\n')).toMatch(/config\/ops\/groupsync-v3\/beta\.json/);
+    const after = await get(u);
+    expect(after.status).toBe(200);
+    expect(after.body).toBe(before.body);
   });
 
   test('a file that is not JSON keeps the last good version', async () => {
