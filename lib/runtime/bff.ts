@@ -10,7 +10,13 @@
  * One upstream poll serves every client. Connections whose server-side context differs
  * (contextFor) are grouped, and each group costs one agent read per change, not one per
  * client. A slow client is dropped when its send buffer passes a bound; dead ones are found
- * by ping/pong; the connection count is capped; browsers from other origins are refused.
+ * by ping/pong; the connection count is capped; requests for a Host name it does not answer
+ * to get 421 (DNS rebinding) and pages from origins it does not allow get 403.
+ *
+ * When the browser profile goes away (the agent answers 404 after having served it: every
+ * flag is now `exposure: server`), the gateway serves the empty flag set
+ * {"version":"","flags":{}} everywhere and pushes it to every client; it never keeps serving
+ * flags that have become server-only. Other failures keep the last good snapshot.
  *
  * It plugs into an existing Node or Next.js custom server:
  *
@@ -20,12 +26,13 @@
  *   bff.attach(server);
  */
 import * as fs from 'node:fs';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type OutgoingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import * as path from 'node:path';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { EvaluatedFlags } from './feature-flags';
 import { contextKey, DynamicConfig } from './dynamic-config';
+import { HostCheck } from './host-check';
 import type { EvaluationContext } from './rule-evaluator';
 import { renderSnapshotScript, type SnapshotScriptOptions } from './ssr';
 
@@ -56,10 +63,22 @@ export interface BffGatewayOptions {
   readonly basePath?: string;
   /**
    * Origins (scheme://host[:port]) whose pages may read the snapshot and open the socket.
-   * The page's own origin is always allowed.
+   * The BFF's own origin (the scheme it is served on, http or https, with the request's
+   * allowed Host) is always allowed. The whole origin is compared: scheme, host and port.
+   * Behind a proxy that terminates TLS, the page's https origin is not the BFF's own
+   * (it sees http): list it here.
    * @default [] (same origin only)
    */
   readonly allowedOrigins?: readonly string[];
+  /**
+   * Host names (the Host header, any port) this BFF answers to; a request for any other
+   * name gets 421. This is the defence against DNS rebinding, where a page on an attacker's
+   * name is made to resolve to this server and is then same-origin with it. `localhost`
+   * and IP addresses are always allowed (a rebinding attack needs a DNS name the attacker
+   * controls); an entry starting with a dot (`.example.com`) allows every subdomain.
+   * @default [] (localhost and IP addresses only)
+   */
+  readonly allowedHosts?: readonly string[];
   /** @default 20000 */
   readonly maxConnections?: number;
   /**
@@ -96,18 +115,33 @@ interface Group {
   readonly context: EvaluationContext | undefined;
   readonly clients: Set<Client>;
   snapshot?: BrowserSnapshot;
-  /** The snapshot as a complete WebSocket text frame, encoded once for every client. */
-  frame?: Buffer;
+  /** The snapshot message as UTF-8, encoded once and shared by every client's send. */
+  message?: Buffer;
 }
 
 interface Client {
   readonly ws: WebSocket;
-  /** The upgraded socket: frames encoded once are written to it directly. */
-  readonly socket: Duplex;
   readonly group: Group;
   /** Answered the last ping. */
   alive: boolean;
 }
+
+/** What browsers get once the browser profile is gone: no flags at all. */
+export const EMPTY_SNAPSHOT: BrowserSnapshot = Object.freeze({ version: '', flags: Object.freeze({}) });
+
+/** Sent on every response, error or not: no browser may sniff a body into something else. */
+const NOSNIFF = { 'x-content-type-options': 'nosniff' } as const;
+const TEXT = { 'content-type': 'text/plain; charset=utf-8', ...NOSNIFF } as const;
+/**
+ * The demo page runs only its own scripts (the embedded snapshot is data, not code), may
+ * not be framed (clickjacking), cannot have its base URL or form targets redirected, and
+ * sends no Referer.
+ */
+const PAGE_HEADERS = {
+  'content-security-policy': "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+} as const;
 
 const BROWSER_DIR = path.join(__dirname, 'browser');
 /** Context groups re-read from the agent at once after a change. */
@@ -121,12 +155,17 @@ export class BffGateway {
   private readonly clientOf = new WeakMap<WebSocket, Client>();
   private readonly log: (line: string) => void;
   private readonly allowedOrigins: ReadonlySet<string>;
+  private readonly hosts: HostCheck;
   private readonly maxConnections: number;
   private readonly maxBufferedBytes: number;
   private readonly clientModule: Buffer;
   private readonly demoScript: Buffer;
   private readonly demoTemplate: string;
   private heartbeat: NodeJS.Timeout | undefined;
+  private pollTimer: NodeJS.Timeout | undefined;
+  private polling: Promise<boolean> | undefined;
+  /** The agent said the browser profile is gone (404) after serving it: no flags are served. */
+  private withdrawn = false;
   private connections = 0;
   private baseBody: Buffer | undefined;
   private counters = { dropped: 0, rejected: 0, terminated: 0 };
@@ -154,7 +193,8 @@ export class BffGateway {
     };
     this.basePath = (options.basePath ?? '/config').replace(/\/+$/, '');
     this.log = options.log ?? (() => undefined);
-    this.allowedOrigins = new Set(options.allowedOrigins ?? []);
+    this.allowedOrigins = new Set((options.allowedOrigins ?? []).map(canonicalOrigin));
+    this.hosts = new HostCheck({ allowedHosts: options.allowedHosts, server: 'dynconf bff', subject: 'this BFF', option: 'allowedHosts (dynconf bff --allow-host <name>)', log: this.log });
     this.maxConnections = options.maxConnections ?? 20_000;
     this.maxBufferedBytes = options.maxBufferedBytes ?? 1024 * 1024;
     this.config = new DynamicConfig<EvaluatedFlags>({
@@ -167,13 +207,24 @@ export class BffGateway {
       timeoutMs: options.timeoutMs ?? 3000,
     });
     // The browser sends nothing; a tiny payload limit turns any attempt into a close.
+    // No permessage-deflate: each client would need its own compressor (zlib state and
+    // memory per connection, CPU per send), which is what sharing one message avoids.
     this.wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, clientTracking: false, maxPayload: 1024 });
+    this.wss.on('headers', (headers) => headers.push('X-Content-Type-Options: nosniff'));
+    // A handshake ws refuses (bad key, version, method) is answered here, so it carries the
+    // same headers as every other response.
+    this.wss.on('wsClientError', (err, socket, req) => {
+      this.counters.rejected++;
+      if (req.method !== 'GET') return rejectUpgrade(socket, 405, err.message, { allow: 'GET' });
+      rejectUpgrade(socket, 400, err.message, /Sec-WebSocket-Version/.test(err.message) ? { 'sec-websocket-version': '13, 8' } : {});
+    });
     this.groups.set('', { key: '', context: undefined, clients: new Set() });
     this.clientModule = fs.readFileSync(path.join(BROWSER_DIR, 'dynconf-client.js'));
     this.demoScript = fs.readFileSync(path.join(BROWSER_DIR, 'demo.js'));
     this.demoTemplate = fs.readFileSync(path.join(BROWSER_DIR, 'demo.html'), 'utf8');
-    this.config.on('change', () => void this.onUpstreamChange());
     this.config.on('failure', (f) => {
+      // A 404 once the profile was served is not a failure but a withdrawal: poll() says so.
+      if (isGone(f) && this.groups.get('')!.snapshot) return;
       // The first failure of a streak, then every 100th: an agent that is down for an hour
       // should not fill the log.
       const n = this.config.status().consecutiveFailures;
@@ -187,13 +238,17 @@ export class BffGateway {
    * error: the gateway starts and serves as soon as it answers.
    */
   async start(): Promise<void> {
-    const status = await this.config.start();
-    const err = status.lastError;
+    await this.poll();
+    const err = this.config.status().lastError;
     if (err?.kind === 'http' && (err.status === 404 || err.status === 401 || err.status === 403)) {
       await this.config.close();
       const hint = err.status === 404 ? `; does '${this.options.application}' have browser-exposed flags ("exposure": "browser")?` : '';
       throw new BffStartError(`cannot read the ${BROWSER_PROFILE} profile of ${this.options.application} in ${this.options.environment}: ${err.message}${hint}`);
     }
+    // The gateway drives the polling itself (not DynamicConfig's own timer): after every
+    // read it must see the outcome, to withdraw the flags on a 404 and to bring them back
+    // when the profile returns, even with the same content it had before.
+    this.schedulePoll();
     const interval = this.options.heartbeatIntervalMs ?? 30_000;
     this.heartbeat = setInterval(() => this.beat(), interval);
     this.heartbeat.unref();
@@ -208,8 +263,11 @@ export class BffGateway {
   async snapshotFor(req: IncomingMessage): Promise<BrowserSnapshot | undefined> {
     const context = await this.contextOf(req);
     const base = this.snapshot();
-    if (!base || contextKey(context) === '') return base;
-    return { version: base.version, flags: await this.config.flagsFor(context!) };
+    if (!base || this.withdrawn || contextKey(context) === '') return base;
+    const flags = await this.config.flagsFor(context!);
+    // The profile may have gone while the agent was asked (DynamicConfig would also fall
+    // back to its last good value, which is then no longer the browser's to see).
+    return this.withdrawn ? EMPTY_SNAPSHOT : { version: base.version, flags };
   }
 
   /** SSR: the `<script type="application/json">` element with this request's snapshot. */
@@ -220,7 +278,7 @@ export class BffGateway {
 
   /** Poll the agent now (tests, or an operator's nudge). Resolves with whether anything changed. */
   refresh(): Promise<boolean> {
-    return this.config.refresh();
+    return this.poll();
   }
 
   stats(): { connections: number; dropped: number; rejected: number; terminated: number; groups: number } {
@@ -238,10 +296,9 @@ export class BffGateway {
     if (rest === '/demo' || rest === '/demo.js') {
       if (!this.options.demoPage) return false;
     }
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain' }).end('only GET and HEAD\n');
-      return true;
-    }
+    const host = req.headers.host;
+    if (!this.hosts.allows(host)) return reply(res, 421, TEXT, `${this.hosts.refuse(host)}\n`), true;
+    if (req.method !== 'GET' && req.method !== 'HEAD') return reply(res, 405, { allow: 'GET, HEAD', ...TEXT }, 'only GET and HEAD\n'), true;
     if (rest === '/client.js') return this.sendStatic(res, this.clientModule, 'text/javascript; charset=utf-8'), true;
     if (rest === '/demo.js') return this.sendStatic(res, this.demoScript, 'text/javascript; charset=utf-8'), true;
     if (rest === '/demo') {
@@ -249,15 +306,13 @@ export class BffGateway {
       return true;
     }
     const origin = req.headers.origin;
-    if (!this.originAllowed(origin, req.headers.host)) {
-      res.writeHead(403, { 'content-type': 'text/plain' }).end(`origin ${origin} is not allowed to read this configuration\n`);
-      return true;
-    }
-    const cors = origin !== undefined ? { 'access-control-allow-origin': origin, vary: 'Origin' } : {};
+    // The answer depends on Origin (200 or 403, and the CORS header): caches must key on it.
+    if (!this.originAllowed(origin, req)) return reply(res, 403, { vary: 'Origin', ...TEXT }, `origin ${origin} is not allowed to read this configuration\n`), true;
+    const headers: OutgoingHttpHeaders = { 'content-type': 'application/json', 'cache-control': 'no-store', vary: 'Origin', ...NOSNIFF, ...(origin !== undefined ? { 'access-control-allow-origin': origin } : {}) };
     if (!this.options.contextFor) {
       const body = this.baseBody;
       if (!body) return this.unavailable(res), true;
-      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store', 'content-length': body.length, ...cors });
+      res.writeHead(200, { ...headers, 'content-length': body.length });
       res.end(req.method === 'HEAD' ? undefined : body);
       return true;
     }
@@ -265,12 +320,12 @@ export class BffGateway {
       (snapshot) => {
         if (!snapshot) return this.unavailable(res);
         const body = Buffer.from(JSON.stringify(snapshot));
-        res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store', 'content-length': body.length, ...cors });
+        res.writeHead(200, { ...headers, 'content-length': body.length });
         res.end(req.method === 'HEAD' ? undefined : body);
       },
       (e: unknown) => {
         this.log(`dynconf bff: contextFor failed: ${(e as Error).message}`);
-        res.writeHead(500, { 'content-type': 'text/plain' }).end('could not compute the request context\n');
+        reply(res, 500, TEXT, 'could not compute the request context\n');
       },
     );
     return true;
@@ -283,7 +338,12 @@ export class BffGateway {
     if ((q < 0 ? url : url.slice(0, q)) !== `${this.basePath}/ws`) return false;
     socket.on('error', () => socket.destroy());
     if (this.closed) return rejectUpgrade(socket, 503, 'shutting down'), true;
-    if (!this.originAllowed(req.headers.origin, req.headers.host)) {
+    const host = req.headers.host;
+    if (!this.hosts.allows(host)) {
+      this.counters.rejected++;
+      return rejectUpgrade(socket, 421, this.hosts.refuse(host)), true;
+    }
+    if (!this.originAllowed(req.headers.origin, req)) {
       this.counters.rejected++;
       return rejectUpgrade(socket, 403, `origin ${req.headers.origin} is not allowed`), true;
     }
@@ -301,7 +361,7 @@ export class BffGateway {
         if (socket.destroyed || this.closed) return void socket.destroy();
         this.wss.handleUpgrade(req, socket, head, (ws) => {
           socket.off('close', release);
-          this.onConnection(ws, socket, context);
+          this.onConnection(ws, context);
         });
       },
       (e: unknown) => {
@@ -322,6 +382,8 @@ export class BffGateway {
   async close(): Promise<void> {
     this.closed = true;
     clearInterval(this.heartbeat);
+    clearTimeout(this.pollTimer);
+    await this.polling;
     for (const group of this.groups.values()) for (const c of group.clients) c.ws.terminate();
     await this.config.close();
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
@@ -331,14 +393,14 @@ export class BffGateway {
     return this.options.contextFor ? await this.options.contextFor(req) : undefined;
   }
 
-  private onConnection(ws: WebSocket, socket: Duplex, context: EvaluationContext | undefined): void {
+  private onConnection(ws: WebSocket, context: EvaluationContext | undefined): void {
     const key = contextKey(context);
     let group = this.groups.get(key);
     if (!group) {
       group = { key, context, clients: new Set() };
       this.groups.set(key, group);
     }
-    const client: Client = { ws, socket, group, alive: true };
+    const client: Client = { ws, group, alive: true };
     group.clients.add(client);
     this.clientOf.set(ws, client);
     const h = this.handlers;
@@ -346,7 +408,7 @@ export class BffGateway {
     ws.on('close', h.close);
     ws.on('error', h.error);
     ws.on('message', h.message);
-    if (group.frame) this.send(client, group.frame);
+    if (group.message) this.send(client, group.message);
     else if (group.key !== '') void this.refreshGroup(group);
     // A base-group client before the first read gets the snapshot with everyone else.
   }
@@ -359,11 +421,11 @@ export class BffGateway {
     if (group.key !== '' && group.clients.size === 0) this.groups.delete(group.key);
   }
 
-  private send(client: Client, frame: Buffer): void {
+  private send(client: Client, message: Buffer): void {
     // After a close frame no data frame may follow; a closing client gets nothing more.
     if (client.ws.readyState !== WebSocket.OPEN) return;
-    const unsent = client.socket.writableLength;
-    if (unsent + frame.length > this.maxBufferedBytes) {
+    const unsent = client.ws.bufferedAmount;
+    if (unsent + message.length > this.maxBufferedBytes) {
       // Buffering without limit for a client that does not read is how one slow tab takes
       // the gateway's memory; it reconnects and gets the current snapshot anyway.
       this.counters.dropped++;
@@ -371,14 +433,60 @@ export class BffGateway {
       client.ws.terminate();
       return;
     }
-    // One write of a frame encoded once. ws writes its own frames (ping, pong, close)
-    // synchronously and whole when compression is off, so the two never interleave mid-frame.
-    client.socket.write(frame);
+    // ws's own framing: a 2-10 byte header per client, the payload Buffer shared and never
+    // copied (server frames are not masked, compression is off), ws's close and error
+    // handling intact. Against writing one pre-encoded frame under ws to each socket, the
+    // fan-out bench (10,000 clients) measured about 1.2x the CPU per change (median 174 vs
+    // 148 ms, five alternating runs): not worth bypassing the library for.
+    client.ws.send(message, SEND_OPTIONS);
   }
 
   private broadcast(group: Group): void {
-    const frame = group.frame!;
-    for (const client of group.clients) this.send(client, frame);
+    const message = group.message!;
+    for (const client of group.clients) this.send(client, message);
+  }
+
+  private schedulePoll(): void {
+    if (this.closed) return;
+    this.pollTimer = setTimeout(() => void this.poll().then(() => this.schedulePoll()), this.options.pollIntervalMs ?? 5000);
+    // The server that mounts the gateway keeps the process alive, not the poll.
+    this.pollTimer.unref();
+  }
+
+  /** One read, and what it means for browsers; concurrent calls share it. */
+  private poll(): Promise<boolean> {
+    this.polling ??= this.doPoll().finally(() => (this.polling = undefined));
+    return this.polling;
+  }
+
+  private async doPoll(): Promise<boolean> {
+    const changed = await this.config.refresh();
+    const err = this.config.status().lastError;
+    if (err) return isGone(err) ? this.withdraw(err.message) : false;
+    if (!changed && !this.withdrawn) return false;
+    if (this.withdrawn) this.log(`dynconf bff: the ${BROWSER_PROFILE} profile of ${this.options.application} in ${this.options.environment} is back (version ${this.config.status().version ?? '-'}); serving its flags again`);
+    this.withdrawn = false;
+    await this.onUpstreamChange();
+    return true;
+  }
+
+  /**
+   * The agent answers 404 for a profile it served before: the application has no browser
+   * flags any more. Keeping the last good snapshot here would keep serving flags that are
+   * now server-only, so every group gets the empty set, now.
+   */
+  private withdraw(reason: string): boolean {
+    if (this.withdrawn || !this.groups.get('')!.snapshot) return false;
+    this.withdrawn = true;
+    let clients = 0;
+    for (const group of this.groups.values()) {
+      this.setSnapshot(group, EMPTY_SNAPSHOT);
+      this.broadcast(group);
+      clients += group.clients.size;
+    }
+    this.baseBody = Buffer.from(JSON.stringify(EMPTY_SNAPSHOT));
+    this.log(`dynconf bff: the ${BROWSER_PROFILE} profile of ${this.options.application} in ${this.options.environment} is gone (${reason}): no flag is browser-exposed any more; serving no flags (${this.basePath} answers ${JSON.stringify(EMPTY_SNAPSHOT)}) and told ${clients} connected client${clients === 1 ? '' : 's'}`);
+    return true;
   }
 
   private async onUpstreamChange(): Promise<void> {
@@ -400,16 +508,17 @@ export class BffGateway {
   private async refreshGroup(group: Group): Promise<void> {
     const base = this.snapshot();
     if (!base || !group.context) return;
-    const flags = await this.config.flagsFor(group.context);
-    const previous = group.frame;
-    this.setSnapshot(group, { version: base.version, flags });
-    if (previous?.equals(group.frame!)) return;
+    const flags = this.withdrawn ? undefined : await this.config.flagsFor(group.context);
+    const previous = group.message;
+    // Checked after the read too: the profile may have gone while the agent was asked.
+    this.setSnapshot(group, this.withdrawn || !flags ? EMPTY_SNAPSHOT : { version: base.version, flags });
+    if (previous?.equals(group.message!)) return;
     this.broadcast(group);
   }
 
   private setSnapshot(group: Group, snapshot: BrowserSnapshot): void {
     group.snapshot = snapshot;
-    group.frame = encodeTextFrame(Buffer.from(JSON.stringify({ type: 'snapshot', version: snapshot.version, flags: snapshot.flags })));
+    group.message = Buffer.from(JSON.stringify({ type: 'snapshot', version: snapshot.version, flags: snapshot.flags }));
   }
 
   private beat(): void {
@@ -426,25 +535,32 @@ export class BffGateway {
     }
   }
 
-  private originAllowed(origin: string | undefined, host: string | undefined): boolean {
-    // No Origin: not a browser page (browsers always send it on WebSocket upgrades and
-    // cross-origin requests), so there is no page whose credentials could be abused.
+  /**
+   * No Origin: not a browser page (browsers send it on every WebSocket upgrade and every
+   * cross-origin request), so there is no page whose credentials could be abused. Otherwise
+   * the Origin must be, byte for byte, the BFF's own origin or an allowed one, each in the
+   * serialization browsers send (lowercase, no default port, no path or userinfo): `null`,
+   * another scheme or port, `HTTP://...` or `http://user@host` never match.
+   */
+  private originAllowed(origin: string | undefined, req: IncomingMessage): boolean {
     if (origin === undefined) return true;
     if (this.allowedOrigins.has(origin)) return true;
+    // Only called once hosts.allows(req.headers.host): a name or an IP literal and a port.
+    const scheme = (req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http';
     try {
-      return host !== undefined && new URL(origin).host === host;
+      return origin === new URL(`${scheme}://${req.headers.host!}`).origin;
     } catch {
       return false;
     }
   }
 
   private sendStatic(res: ServerResponse, body: Buffer, type: string): void {
-    res.writeHead(200, { 'content-type': type, 'content-length': body.length, 'cache-control': 'no-cache', 'x-content-type-options': 'nosniff' });
+    res.writeHead(200, { 'content-type': type, 'content-length': body.length, 'cache-control': 'no-cache', ...NOSNIFF });
     res.end(body);
   }
 
   private unavailable(res: ServerResponse): void {
-    res.writeHead(503, { 'content-type': 'text/plain', 'retry-after': '1' }).end('no snapshot yet: the agent has not answered\n');
+    reply(res, 503, { 'retry-after': '1', ...TEXT }, 'no snapshot yet: the agent has not answered\n');
   }
 
   private async serveDemo(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -455,43 +571,45 @@ export class BffGateway {
         .replaceAll('{{ENVIRONMENT}}', escapeHtml(this.options.environment))
         .replaceAll('{{BASE}}', escapeHtml(this.basePath))
         .replace('{{SNAPSHOT}}', () => script);
-      res.writeHead(200, {
-        'content-type': 'text/html; charset=utf-8',
-        'cache-control': 'no-store',
-        // The page runs only its own scripts; the embedded snapshot is data, not code.
-        'content-security-policy': "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'unsafe-inline'",
-      });
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', ...NOSNIFF, ...PAGE_HEADERS });
       res.end(html);
     } catch (e) {
       this.log(`dynconf bff: demo page failed: ${(e as Error).message}`);
-      res.writeHead(500, { 'content-type': 'text/plain' }).end('demo page failed\n');
+      reply(res, 500, TEXT, 'demo page failed\n');
     }
   }
-
 }
 
-/** An unmasked, final WebSocket text frame (RFC 6455 section 5.2), as a server sends it. */
-export function encodeTextFrame(payload: Buffer): Buffer {
-  const n = payload.length;
-  const headerLength = n < 126 ? 2 : n < 65536 ? 4 : 10;
-  const frame = Buffer.allocUnsafe(headerLength + n);
-  frame[0] = 0x81; // FIN, opcode 1 (text)
-  if (n < 126) {
-    frame[1] = n;
-  } else if (n < 65536) {
-    frame[1] = 126;
-    frame.writeUInt16BE(n, 2);
-  } else {
-    frame[1] = 127;
-    frame.writeBigUInt64BE(BigInt(n), 2);
+/** A text message (never fragmented: one frame), with no compression to negotiate. */
+const SEND_OPTIONS = { binary: false, compress: false, fin: true } as const;
+
+function isGone(f: { kind: string; status?: number }): boolean {
+  return f.kind === 'http' && f.status === 404;
+}
+
+/**
+ * An allowedOrigins entry as browsers serialize an origin (lowercase scheme and host, no
+ * default port), so that the Origin header can be compared as a string.
+ */
+function canonicalOrigin(origin: string): string {
+  let u: URL | undefined;
+  try {
+    u = new URL(origin);
+  } catch {
+    // reported below
   }
-  payload.copy(frame, headerLength);
-  return frame;
+  const bare = u && (u.protocol === 'http:' || u.protocol === 'https:') && !u.username && !u.password && u.pathname === '/' && !u.search && !u.hash && !origin.endsWith('/');
+  if (!u || !bare) throw new Error(`allowedOrigins: '${origin}' is not an origin: write scheme://host[:port] (http or https) with no path, e.g. https://app.example.com`);
+  return u.origin;
 }
 
-function rejectUpgrade(socket: Duplex, status: number, message: string): void {
-  const reason = status === 403 ? 'Forbidden' : status === 503 ? 'Service Unavailable' : 'Internal Server Error';
-  socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(message) + 1}\r\n\r\n${message}\n`);
+function reply(res: ServerResponse, status: number, headers: OutgoingHttpHeaders, body: string): void {
+  res.writeHead(status, { ...headers, 'content-length': Buffer.byteLength(body) }).end(body);
+}
+
+function rejectUpgrade(socket: Duplex, status: number, message: string, extra: Readonly<Record<string, string>> = {}): void {
+  const headers = Object.entries({ connection: 'close', 'content-type': 'text/plain; charset=utf-8', ...NOSNIFF, ...extra, 'content-length': String(Buffer.byteLength(message) + 1) });
+  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\n${headers.map(([k, v]) => `${k}: ${v}`).join('\r\n')}\r\n\r\n${message}\n`);
 }
 
 function escapeHtml(s: string): string {

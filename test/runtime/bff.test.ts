@@ -4,10 +4,10 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import { WebSocket } from 'ws';
 import { loadWorkspaceFromDisk } from '../../lib/model';
-import { BffGateway, BffStartError, encodeTextFrame, type BffGatewayOptions } from '../../lib/runtime/bff';
+import { BffGateway, BffStartError } from '../../lib/runtime/bff';
 import { LocalAgent } from '../../lib/runtime/local-agent';
 import { copySample, rmrf } from '../support/workspace';
-import { get, listen, waitFor } from './helpers';
+import { get, listen, mountBff, waitFor } from './helpers';
 
 const APP = 'groupsync-v3';
 
@@ -47,24 +47,7 @@ function refusal(url: string, headers: Record<string, string> = {}): Promise<num
   });
 }
 
-/** The BFF mounted on a plain node:http server, as a user would in their own server. */
-async function mount(options: BffGatewayOptions) {
-  const gateway = new BffGateway(options);
-  await gateway.start();
-  const server = await listen((req, res) => {
-    if (!gateway.handleRequest(req, res)) res.writeHead(404).end();
-  });
-  gateway.attach(server.server);
-  return {
-    gateway,
-    url: server.url,
-    ws: `ws://127.0.0.1:${server.port}/config/ws`,
-    async close() {
-      await gateway.close();
-      await server.close();
-    },
-  };
-}
+const mount = mountBff;
 
 /** Forwards to the agent and records every path the BFF asked for. */
 async function recordingProxy(target: string) {
@@ -376,17 +359,63 @@ describe('BFF: an agent that is down', () => {
   });
 });
 
-describe('encodeTextFrame', () => {
-  test.each([
-    [0, [0x81, 0]],
-    [125, [0x81, 125]],
-    [126, [0x81, 126, 0, 126]],
-    [65535, [0x81, 126, 0xff, 0xff]],
-    [65536, [0x81, 127, 0, 0, 0, 0, 0, 1, 0, 0]],
-  ])('a %i-byte payload gets the RFC 6455 length encoding', (n, header) => {
-    const payload = Buffer.alloc(n, 'a');
-    const frame = encodeTextFrame(payload);
-    expect([...frame.subarray(0, header.length)]).toEqual(header);
-    expect(frame.subarray(header.length).equals(payload)).toBe(true);
+describe('BFF: frames on the wire', () => {
+  test('bff frames: snapshots at the RFC 6455 length boundaries arrive as single unmasked text frames with the right length encoding', async () => {
+    let blob = '';
+    let version = 0;
+    const upstream = await listen((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'configuration-version': `v${version}` });
+      res.end(JSON.stringify({ big: { enabled: true, blob } }));
+    });
+    const bff = await mount({ agentUrl: upstream.url, application: APP, environment: 'beta', pollIntervalMs: 3_600_000 });
+    const socket = net.connect(Number(new URL(bff.url).port), '127.0.0.1');
+    socket.on('error', () => undefined);
+    let buf = Buffer.alloc(0);
+    let upgraded = false;
+    const frames: { head: number[]; masked: boolean; payload: Buffer }[] = [];
+    socket.on('data', (chunk: Buffer) => {
+      buf = Buffer.concat([buf, chunk]);
+      if (!upgraded) {
+        const end = buf.indexOf('\r\n\r\n');
+        if (end < 0) return;
+        upgraded = true;
+        buf = buf.subarray(end + 4);
+      }
+      for (;;) {
+        if (buf.length < 2) return;
+        const len7 = buf[1]! & 0x7f;
+        const offset = len7 === 126 ? 4 : len7 === 127 ? 10 : 2;
+        if (buf.length < offset) return;
+        const len = len7 === 126 ? buf.readUInt16BE(2) : len7 === 127 ? Number(buf.readBigUInt64BE(2)) : len7;
+        if (buf.length < offset + len) return;
+        frames.push({ head: [...buf.subarray(0, offset)], masked: (buf[1]! & 0x80) !== 0, payload: Buffer.from(buf.subarray(offset, offset + len)) });
+        buf = buf.subarray(offset + len);
+      }
+    });
+    socket.write(`GET /config/ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`);
+    await waitFor('the first frame', () => frames.length === 1);
+    const cases: [number, number[]][] = [
+      [125, [0x81, 125]],
+      [126, [0x81, 126, 0, 126]],
+      [65535, [0x81, 126, 0xff, 0xff]],
+      [65536, [0x81, 127, 0, 0, 0, 0, 0, 1, 0, 0]],
+    ];
+    for (const [n, head] of cases) {
+      version++;
+      // The message is {"type":"snapshot","version":"vN","flags":{"big":{...,"blob":"..."}}}.
+      const empty = JSON.stringify({ type: 'snapshot', version: `v${version}`, flags: { big: { enabled: true, blob: '' } } }).length;
+      blob = 'x'.repeat(n - empty);
+      const before = frames.length;
+      await bff.gateway.refresh();
+      await waitFor(`the ${n}-byte frame`, () => frames.length === before + 1);
+      const f = frames.at(-1)!;
+      expect(f.head).toEqual(head);
+      expect(f.masked).toBe(false);
+      expect(f.payload).toHaveLength(n);
+      expect(JSON.parse(f.payload.toString('utf8')).flags.big.blob).toBe(blob);
+    }
+    socket.destroy();
+    await bff.close();
+    await upstream.close();
   });
 });

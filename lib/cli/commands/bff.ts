@@ -2,16 +2,17 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
-import { BffGateway, BffStartError } from '../../runtime';
+import { BffGateway, BffStartError } from '../../runtime/bff';
 import { CommandError, EXIT_OK, numberOption, requiredOption, stringOption, UsageError, type Command } from '../command';
 import { requireModel, ROOT_OPTION, workspaceRoot } from '../workspace';
-import { untilAborted } from './agent';
+import { ALLOW_HOST_HELP, allowHostOption, untilAborted } from './agent';
 
 export const bffCommand: Command = {
   name: 'bff',
   summary: "serve an application's browser flags: GET /config, WebSocket /config/ws, a demo page",
   usage: `usage: dynconf bff --agent <url> --app <app> --env <env> [--port 8080] [--host 127.0.0.1]
-                   [--token-file <f>] [--poll-interval <seconds>] [--allow-origin <origin>]... [--root <dir>]
+                   [--token-file <f>] [--poll-interval <seconds>] [--allow-origin <origin>]...
+                   [--allow-host <name>]... [--root <dir>]
 
 Reads the application's browser profile (only flags with "exposure": "browser") from the
 agent and serves it to browsers: GET /config (the snapshot), a WebSocket at /config/ws
@@ -21,9 +22,12 @@ a demo page at /. One upstream poll serves every client. Runs until interrupted.
   --app, --env     the application and environment (required)
   --port           TCP port (default 8080; 0 picks a free one)
   --host           interface to listen on (default 127.0.0.1)
-  --token-file     file holding the agent token (re-read on every request: rotation works)
+  --token-file     file holding the agent token (re-read on every request: rotation works);
+                   without it, APPCONFIG_AGENT_TOKEN from the environment when set
   --poll-interval  seconds between agent reads (default 5)
-  --allow-origin   another origin whose pages may connect (repeatable; own origin always)`,
+  --allow-origin   another origin whose pages may connect, compared whole: scheme, host
+                   and port (repeatable; the BFF's own origin always may)
+  --allow-host     ${ALLOW_HOST_HELP.replaceAll('\n ', '\n    ')}`,
   options: {
     ...ROOT_OPTION,
     agent: { type: 'string' },
@@ -34,6 +38,7 @@ a demo page at /. One upstream poll serves every client. Runs until interrupted.
     'token-file': { type: 'string' },
     'poll-interval': { type: 'string' },
     'allow-origin': { type: 'string', multiple: true },
+    'allow-host': { type: 'string', multiple: true },
   },
   async run(args, io) {
     const agentUrl = requiredOption(args, 'agent');
@@ -45,8 +50,9 @@ a demo page at /. One upstream poll serves every client. Runs until interrupted.
     const pollSeconds = numberOption(args, 'poll-interval', 5, { min: 0.1, max: 3600 });
     const origins = (args.values['allow-origin'] as string[] | undefined) ?? [];
     for (const o of origins) {
-      if (!/^https?:\/\/[^/]+$/.test(o)) throw new UsageError(`--allow-origin takes scheme://host[:port] without a path (got '${o}')`);
+      if (!/^https?:\/\/[^/@]+$/.test(o)) throw new UsageError(`--allow-origin takes scheme://host[:port] without a path (got '${o}')`);
     }
+    const hosts = allowHostOption(args);
 
     // The boundary is drawn by the model: an application without browser flags has no
     // browser profile, and a BFF for it has nothing it may serve.
@@ -58,8 +64,12 @@ a demo page at /. One upstream poll serves every client. Runs until interrupted.
       throw new CommandError(`application '${application}' has no browser-exposed flags, so there is nothing a browser may read; mark a flag "exposure": "browser" in flags/${application}.json first`);
     }
 
+    // --token-file first (an option wins over the environment, and a file can be rotated),
+    // then APPCONFIG_AGENT_TOKEN, the name `dynconf agent` and the services read.
     const tokenFile = stringOption(args, 'token-file');
-    const token = tokenFile ? tokenReader(path.resolve(io.cwd, tokenFile)) : undefined;
+    const envToken = io.env.APPCONFIG_AGENT_TOKEN?.trim();
+    const tokenFrom = tokenFile ? path.resolve(io.cwd, tokenFile) : envToken ? 'APPCONFIG_AGENT_TOKEN' : undefined;
+    const token = tokenFile ? tokenReader(tokenFrom!) : envToken || undefined;
     const gateway = new BffGateway({
       agentUrl,
       application,
@@ -67,6 +77,7 @@ a demo page at /. One upstream poll serves every client. Runs until interrupted.
       ...(token ? { token } : {}),
       pollIntervalMs: pollSeconds * 1000,
       allowedOrigins: origins,
+      allowedHosts: hosts,
       demoPage: true,
       log: (line) => io.stderr.write(`${line}\n`),
     });
@@ -78,7 +89,13 @@ a demo page at /. One upstream poll serves every client. Runs until interrupted.
     }
     const server = http.createServer((req, res) => {
       if (req.url === '/' || req.url?.startsWith('/?')) req.url = `${gateway.basePath}/demo`;
-      if (!gateway.handleRequest(req, res)) res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+      if (!gateway.handleRequest(req, res)) res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8', 'x-content-type-options': 'nosniff' }).end('not found\n');
+    });
+    // Requests node cannot parse get node's bare 400 otherwise; these carry nosniff too.
+    server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+      if (!socket.writable || err.code === 'ECONNRESET') return void socket.destroy();
+      const [status, text] = err.code === 'HPE_HEADER_OVERFLOW' ? [431, 'Request Header Fields Too Large'] : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'Request Timeout'] : [400, 'Bad Request'];
+      socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\nX-Content-Type-Options: nosniff\r\nContent-Length: ${text.length + 1}\r\n\r\n${text}\n`);
     });
     gateway.attach(server);
     try {
@@ -93,7 +110,7 @@ a demo page at /. One upstream poll serves every client. Runs until interrupted.
     }
     const a = server.address() as AddressInfo;
     const url = `http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`;
-    io.stdout.write(`dynconf bff: ${application} (${environment}) browser flags on ${url}${gateway.basePath} (WebSocket ${gateway.basePath}/ws, demo ${url}/)\n`);
+    io.stdout.write(`dynconf bff: ${application} (${environment}) browser flags on ${url}${gateway.basePath} (WebSocket ${gateway.basePath}/ws, demo ${url}/)${tokenFrom ? ` (agent token from ${tokenFrom})` : ''}\n`);
     await untilAborted(io.signal);
     await gateway.close();
     await new Promise<void>((resolve) => {
