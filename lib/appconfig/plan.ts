@@ -88,7 +88,10 @@ export function planAppConfig(model: Model): AppConfigPlan {
   const shared: SharedStackPlan[] = [];
   for (const group of accountRegions(model)) {
     const environments = [...group.environments].sort((a, b) => order.indexOf(a) - order.indexOf(b));
-    const strategies = [...new Set(environments.map((e) => model.workload.environments[e]!.strategy))].sort(byName);
+    // The emergency lane deploys with its own strategy to any environment, so every account
+    // and region that has an environment gets it too (with its ID parameter, which the lane reads).
+    const emergency = model.workload.emergency?.strategy;
+    const strategies = [...new Set([...environments.map((e) => model.workload.environments[e]!.strategy), ...(emergency ? [emergency] : [])])].sort(byName);
     appsOfPart.forEach((applications, i) =>
       shared.push({
         stackName: sharedStackName(workload, group, i + 1),

@@ -9,7 +9,7 @@ import * as appconfig from 'aws-cdk-lib/aws-appconfig';
 import * as cdk from 'aws-cdk-lib';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
-import { PROFILE_TYPES, type ApplicationModel, type ProfileName } from '../model';
+import { hostedValidatorContent, PROFILE_TYPES, type ApplicationModel, type ProfileName } from '../model';
 import { ConfigurationProfile } from './configuration-profile';
 import { applicationIdsParameterName, publishedIdOrder } from './names';
 
@@ -74,7 +74,7 @@ export class SharedApplication extends Construct {
           description: PROFILE_DESCRIPTIONS[profile],
           // draft-04 is what AppConfig's JSON_SCHEMA validator speaks; lib/model checks
           // every environment's ops document against the same schema before synth.
-          validators: profile === 'ops' ? [appconfig.JsonSchemaValidator.fromInline(app.opsSchema)] : undefined,
+          validators: profile === 'ops' ? [appconfig.JsonSchemaValidator.fromInline(hostedValidatorContent(app.opsSchema))] : undefined,
           deletionProtectionCheck: props.deletionProtectionCheck,
         }),
       );

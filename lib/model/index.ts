@@ -7,10 +7,11 @@ export { LAYOUT_FILE, layoutFileContent, readExistingLayout, type ExistingLayout
 export * from './model';
 export * from './rules';
 export type * from './types';
-export { pipelineSteps, type PipelineStep } from './workload';
+export { branchMatches, DEFAULT_EMERGENCY_BRANCHES, EMERGENCY_MAX_MINUTES, emergencyBranches, pipelineSteps, type PipelineStep } from './workload';
 export { DiskTree, type SourceTree, type DirEntry, type EntryKind } from './source';
 export { constraintProblem, featureFlagsDocument, FeatureFlagsWriter, type FeatureFlagsDocument, type ResolvedFlag } from './flags';
-export { overlay } from './ops';
+export { EMERGENCY_MARKS, emergencyMarkAt, hostedValidatorContent, overlay, type EmergencyMark } from './ops';
 export * from './diff';
 export * from './quotas';
-export { compileDraft04 } from './schema-check';
+export { compileDraft04, EMERGENCY_KEYWORD } from './schema-check';
+export { emergencyChanges, type ChangedDocument, type EmergencyChange, type EmergencyReport, type EmergencySources, type EmergencySubject } from './emergency';

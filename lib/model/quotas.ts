@@ -187,6 +187,13 @@ function groups(w: WorkloadConfig): Group[] {
 }
 
 /** The canary's alarm is one more monitor of each of the environment's AppConfig environments. */
+/** The strategies dynconf creates in an account and region: its environments', and the emergency lane's. */
+function strategiesIn(w: WorkloadConfig, environments: readonly string[]): Set<string> {
+  const strategies = new Set(environments.map((e) => w.environments[e]!.strategy));
+  if (w.emergency) strategies.add(w.emergency.strategy);
+  return strategies;
+}
+
 function monitorsOf(w: WorkloadConfig, env: string): number {
   const e = w.environments[env]!;
   return e.monitors.length + (e.canary ? 1 : 0);
@@ -197,7 +204,7 @@ export function appConfigQuotaUsage(w: WorkloadConfig, options: QuotaUsageOption
   const appCount = Object.keys(w.applications).length;
   const out: QuotaUsage[] = [];
   for (const g of groups(w)) {
-    const strategies = new Set(g.environments.map((e) => w.environments[e]!.strategy));
+    const strategies = strategiesIn(w, g.environments);
     const busiest = [...g.environments].sort((a, b) => monitorsOf(w, b) - monitorsOf(w, a))[0]!;
     const counts: Record<AppConfigQuotaKey, { count: number; where?: string }> = {
       applicationsPerRegion: { count: appCount },
@@ -280,9 +287,11 @@ export function checkServiceQuotas(json: JsonFile, w: WorkloadConfig, diags: Dia
     const q = appConfigQuota('deploymentStrategiesPerRegion');
     const envs = groups(w).find((g) => g.account === u.account && g.region === u.region)!.environments;
     const seen = new Set<string>();
-    const first = envs.find((e) => seen.add(w.environments[e]!.strategy).size > u.limit)!;
-    diags.error(json.locate(['environments', first, 'strategy']), 'quota/appconfig-deployment-strategies', `${u.count} deployment strategies are used in ${where(u)}, over AppConfig's '${q.awsName}' quota of ${limitText(u)}: dynconf creates one per strategy an environment of that account and region names`, {
-      field: `environments.${first}.strategy`,
+    const first = envs.find((e) => seen.add(w.environments[e]!.strategy).size > u.limit);
+    // Within the limit on the environments' own strategies: the emergency lane's is the one over.
+    const at = first === undefined ? ['emergency', 'strategy'] : ['environments', first, 'strategy'];
+    diags.error(json.locate(at), 'quota/appconfig-deployment-strategies', `${u.count} deployment strategies are used in ${where(u)}, over AppConfig's '${q.awsName}' quota of ${limitText(u)}: dynconf creates one per strategy an environment of that account and region names, plus the emergency lane's`, {
+      field: at.join('.'),
       fix: `${raiseFix(q, u.count)}; or let more environments there share a strategy`,
     });
   }

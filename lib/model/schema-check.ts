@@ -35,6 +35,13 @@ export function formatValidator(name: FormatName): ValidateFunction {
 let sharedDraft04: AjvDraft04 | undefined;
 
 /**
+ * dynconf's own annotation in ops schemas: which properties the emergency lane may change,
+ * and in which direction (see ./ops checkEmergencyMarks and ./emergency). It never affects
+ * validation; it is registered so that Ajv knows it rather than tolerating it.
+ */
+export const EMERGENCY_KEYWORD = 'x-dynconf-emergency';
+
+/**
  * The draft-04 Ajv: what AppConfig's JSON_SCHEMA validator accepts. One instance, because
  * building the meta-schema validator costs more than compiling a schema; schemas are not
  * registered by id (two apps may use the same one), and callers drop them from its cache
@@ -43,7 +50,12 @@ let sharedDraft04: AjvDraft04 | undefined;
 export function draft04(): AjvDraft04 {
   // Formats are left unknown-tolerant: AppConfig's validator ignores formats it does not know.
   // ownProperties: JSON has no prototype; a property named valueOf is present only when written.
-  return (sharedDraft04 ??= new AjvDraft04({ allErrors: true, strict: false, validateFormats: false, verbose: true, addUsedSchema: false, ownProperties: true }));
+  if (!sharedDraft04) {
+    sharedDraft04 = new AjvDraft04({ allErrors: true, strict: false, validateFormats: false, verbose: true, addUsedSchema: false, ownProperties: true });
+    // A keyword without code: an annotation. Its values are checked, with locations, by checkEmergencyMarks.
+    sharedDraft04.addKeyword({ keyword: EMERGENCY_KEYWORD });
+  }
+  return sharedDraft04;
 }
 
 /** Compile a draft-04 schema without keeping it in the shared instance's cache. */

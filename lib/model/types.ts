@@ -14,6 +14,18 @@ export interface WorkloadConfig {
   readonly clusters: Readonly<Record<string, ClusterConfig>>;
   /** AWS quotas raised in every account and region the workload uses; see lib/model/quotas.ts. */
   readonly serviceQuotas?: ServiceQuotasConfig;
+  /** The emergency lane: see lib/model/emergency.ts for what may take it. */
+  readonly emergency?: EmergencyConfig;
+}
+
+export interface EmergencyConfig {
+  /** A strategy in `strategies` that every emergency deployment uses. */
+  readonly strategy: string;
+  /**
+   * Git branch glob whose pushes run the lane (`*` within a path segment, `**` across).
+   * @default 'emergency/*'
+   */
+  readonly branches?: string;
 }
 
 /** AppConfig quotas dynconf checks; keys as in workload.schema.json. */

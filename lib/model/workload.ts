@@ -132,6 +132,77 @@ export function checkWorkload(json: JsonFile, w: WorkloadConfig, diags: Diagnost
       });
     }
   }
+  checkEmergency(json, w, diags);
+}
+
+/** The branch glob of the emergency lane when workload.json does not name one. */
+export const DEFAULT_EMERGENCY_BRANCHES = 'emergency/*';
+
+/**
+ * Above this many minutes (rollout plus final bake) the emergency strategy is not a kill
+ * switch any more: an incident wants minutes, and the ordinary waves take hours.
+ */
+export const EMERGENCY_MAX_MINUTES = 15;
+
+/** The lane's branch glob, defaulted. */
+export function emergencyBranches(w: WorkloadConfig): string | undefined {
+  return w.emergency ? (w.emergency.branches ?? DEFAULT_EMERGENCY_BRANCHES) : undefined;
+}
+
+/**
+ * Whether a branch name matches a branch glob as CodePipeline's trigger filters read it:
+ * `*` is any run of characters within one path segment, `**` any run across segments, `?`
+ * one character.
+ */
+export function branchMatches(glob: string, branch: string): boolean {
+  let re = '';
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i]!;
+    if (c === '*' && glob[i + 1] === '*') {
+      re += '.*';
+      i++;
+    } else if (c === '*') re += '[^/]*';
+    else if (c === '?') re += '[^/]';
+    else re += c.replace(/[.+^${}()|[\]\\]/g, '\\$&');
+  }
+  return new RegExp(`^${re}$`).test(branch);
+}
+
+/**
+ * workload.json `emergency`: its strategy exists and is fast, and its branches never match
+ * the pipeline's own branch (every ordinary merge would otherwise take the lane).
+ */
+function checkEmergency(json: JsonFile, w: WorkloadConfig, diags: Diagnostics): void {
+  const e = w.emergency;
+  if (!e) return;
+  const strategy = own(w.strategies, e.strategy);
+  if (!strategy) {
+    diags.error(json.locate(['emergency', 'strategy']), 'workload/unknown-strategy', `unknown strategy '${e.strategy}'`, {
+      field: 'emergency.strategy',
+      fix: unknownNameFix('strategy', e.strategy, Object.keys(w.strategies)),
+    });
+  } else {
+    const minutes = strategy.deploymentDurationMinutes + strategy.finalBakeTimeMinutes;
+    if (minutes > EMERGENCY_MAX_MINUTES) {
+      diags.warning(json.locate(['emergency', 'strategy']), 'policy/emergency-strategy-slow', `emergency strategy '${e.strategy}' takes ${minutes} minutes (rollout ${strategy.deploymentDurationMinutes} + final bake ${strategy.finalBakeTimeMinutes}) to complete in every environment`, {
+        field: 'emergency.strategy',
+        fix: `use a strategy of at most ${EMERGENCY_MAX_MINUTES} minutes in all, e.g. LINEAR, growthFactor 100, deploymentDurationMinutes 0, finalBakeTimeMinutes 5`,
+      });
+    }
+    if (strategy.finalBakeTimeMinutes <= 0) {
+      diags.warning(json.locate(['emergency', 'strategy']), 'policy/emergency-without-bake', `emergency strategy '${e.strategy}' has no final bake time: the monitors get no window to roll an emergency change back`, {
+        field: 'emergency.strategy',
+        fix: 'give it a short bake, e.g. finalBakeTimeMinutes 5',
+      });
+    }
+  }
+  const branches = emergencyBranches(w)!;
+  if (branchMatches(branches, w.pipeline.source.branch)) {
+    diags.error(json.locate(e.branches === undefined ? ['emergency'] : ['emergency', 'branches']), 'workload/emergency-branch-is-pipeline-branch', `emergency branches '${branches}' match the pipeline's branch '${w.pipeline.source.branch}': every ordinary merge would take the emergency lane`, {
+      field: 'emergency.branches',
+      fix: "use a glob for dedicated branches only, such as 'emergency/*'",
+    });
+  }
 }
 
 function checkEnvironment(

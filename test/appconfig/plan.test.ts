@@ -10,8 +10,9 @@ test('pipeline order: stages, then waves', () => {
 test('the sample fits one stack per environment and per account and region', () => {
   const plan = planAppConfig(model);
   expect(plan.shared.map((s) => [s.stackName, s.owner, s.environments, s.strategies, s.protect])).toEqual([
-    ['g360-appconfig-shared-222222222222-us-west-2', 'beta', ['beta', 'gamma'], ['beta-all-at-once', 'gamma-canary'], false],
-    ['g360-appconfig-shared-333333333333-us-east-1', 'prod-01', ['prod-01', 'prod-02', 'prod-03'], ['prod-linear'], true],
+    // The emergency lane's strategy is in every account and region: it deploys to any environment.
+    ['g360-appconfig-shared-222222222222-us-west-2', 'beta', ['beta', 'gamma'], ['beta-all-at-once', 'emergency-all-at-once', 'gamma-canary'], false],
+    ['g360-appconfig-shared-333333333333-us-east-1', 'prod-01', ['prod-01', 'prod-02', 'prod-03'], ['emergency-all-at-once', 'prod-linear'], true],
   ]);
   expect(plan.environments.map((s) => [s.stackName, s.part, s.createsAlarms, s.applications.length])).toEqual([
     ['g360-appconfig-beta', 1, true, 4],
@@ -33,7 +34,7 @@ describe('a layout with two parts', () => {
       ['g360-appconfig-prod-01-2', 'AppConfig-2', ['search-service-net', 'sso-service'], false],
     ]);
     expect(plan.shared.filter((s) => s.accountRegion === '333333333333-us-east-1').map((s) => [s.stackName, s.strategies, s.applications])).toEqual([
-      ['g360-appconfig-shared-333333333333-us-east-1', ['prod-linear'], ['groupsync-v3', 'payment-service-v2']],
+      ['g360-appconfig-shared-333333333333-us-east-1', ['emergency-all-at-once', 'prod-linear'], ['groupsync-v3', 'payment-service-v2']],
       ['g360-appconfig-shared-333333333333-us-east-1-2', [], ['search-service-net', 'sso-service']],
     ]);
   });
@@ -65,4 +66,10 @@ describe('a layout with two parts', () => {
     expect(sharedStacksOwnedBy(plan, 'prod-01')).toHaveLength(2);
     expect(sharedStacksOwnedBy(plan, 'prod-02')).toEqual([]);
   });
+});
+
+test('without an emergency lane, an account and region gets only the strategies its environments use', () => {
+  const { emergency: _lane, ...workload } = model.workload;
+  const plan = planAppConfig({ ...model, workload });
+  expect(plan.shared.map((s) => s.strategies)).toEqual([['beta-all-at-once', 'gamma-canary'], ['prod-linear']]);
 });

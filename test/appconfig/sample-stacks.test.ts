@@ -3,7 +3,7 @@
  * that the bytes, strategies, monitors and deployment order come from the model.
  */
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { accountRegions, findDocument, type Model } from '../../lib/model';
+import { accountRegions, findDocument, hostedValidatorContent, type Model } from '../../lib/model';
 import { applicationIdsParameterName, deploymentStrategyName, strategyIdParameterName } from '../../lib/appconfig';
 import { allEnvironmentStacks, allSharedStacks, buildApp, pathOf, resourcesOf, stageOf, type SampleApp } from './sample';
 
@@ -87,7 +87,9 @@ describe('shared applications', () => {
         const ops = stack.applications.get(app.name)!.profiles.get('ops')!;
         const resource = resourcesOf(template(name), 'AWS::AppConfig::ConfigurationProfile');
         const opsResource = Object.values(resource).find((r) => pathOf(r) === `${ops.node.path}/Resource`)!;
-        expect(opsResource.Properties.Validators).toEqual([{ Type: 'JSON_SCHEMA', Content: app.opsSchema }]);
+        // The emergency marks are dynconf's, not AppConfig's: the hosted validator gets the schema without them.
+        expect(opsResource.Properties.Validators).toEqual([{ Type: 'JSON_SCHEMA', Content: hostedValidatorContent(app.opsSchema) }]);
+        expect(JSON.stringify(opsResource.Properties.Validators)).not.toContain('x-dynconf-emergency');
       }
       for (const p of Object.values(resourcesOf(template(name), 'AWS::AppConfig::ConfigurationProfile'))) {
         if (p.Properties.Name !== 'ops') expect(p.Properties.Validators).toBeUndefined();
@@ -126,10 +128,11 @@ describe('shared applications', () => {
 });
 
 describe('deployment strategies', () => {
-  test('one DeploymentStrategy per strategy named by the environments of an account and region, parameters from workload.json', () => {
+  test('one DeploymentStrategy per strategy named by the environments of an account and region, and the emergency lane\'s, parameters from workload.json', () => {
+    const emergency = model.workload.emergency!.strategy;
     for (const group of accountRegions(model)) {
       const name = sharedStackNames.find((n) => n.endsWith(group.key))!;
-      const used = [...new Set(group.environments.map((e) => model.workload.environments[e]!.strategy))];
+      const used = [...new Set([...group.environments.map((e) => model.workload.environments[e]!.strategy), emergency])];
       template(name).resourceCountIs('AWS::AppConfig::DeploymentStrategy', used.length);
       for (const strategy of used) {
         const c = model.workload.strategies[strategy]!;

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { APPCONFIG_QUOTAS, appConfigQuotaUsage, loadWorkspaceFromDisk, type Diagnostic, type WorkloadConfig } from '../../lib/model';
 import { generateWorkload } from '../support/generated-workload';
-import { generateInto, MINIMAL, REPO_ROOT, rmrf, tempDir, type FixtureGenerator } from '../support/workspace';
+import { copySample, generateInto, MINIMAL, REPO_ROOT, rmrf, tempDir, type FixtureGenerator } from '../support/workspace';
 
 const TODAY = '2026-11-21';
 
@@ -55,6 +55,22 @@ describe('the quota catalogue', () => {
   });
 });
 
+describe('the emergency strategy counts', () => {
+  test('when the lane\'s strategy is the one over the quota, the error is at emergency.strategy', () => {
+    const dir = copySample();
+    try {
+      // us-west-2's environments use two strategies; the emergency one makes three.
+      editWorkload(dir, (w) => void (w.serviceQuotas = { appconfig: { deploymentStrategiesPerRegion: 2 } }));
+      const result = loadWorkspaceFromDisk(dir, { today: TODAY });
+      const errors = quotaDiagnostics(result.diagnostics).filter((d) => d.severity === 'error');
+      expect(errors).toEqual([expect.objectContaining({ rule: 'quota/appconfig-deployment-strategies', field: 'emergency.strategy', message: expect.stringContaining('plus the emergency lane') })]);
+      expect(fs.readFileSync(path.join(dir, 'config/workload.json'), 'utf8').split('\n')[errors[0]!.line - 1]).toContain('"strategy"');
+    } finally {
+      rmrf(dir);
+    }
+  });
+});
+
 describe('how the layout counts', () => {
   const sample = () => loadWorkspaceFromDisk(REPO_ROOT, { today: TODAY }).model!.workload;
 
@@ -65,8 +81,9 @@ describe('how the layout counts', () => {
     expect(row('us-east-1', 'applicationsPerRegion')).toMatchObject({ count: 4, limit: 100 });
     expect(row('us-west-2', 'environmentsPerApplication')).toMatchObject({ count: 2, limit: 20 });
     expect(row('us-east-1', 'environmentsPerApplication')).toMatchObject({ count: 3, limit: 20 });
-    expect(row('us-west-2', 'deploymentStrategiesPerRegion')).toMatchObject({ count: 2, limit: 20 });
-    expect(row('us-east-1', 'deploymentStrategiesPerRegion')).toMatchObject({ count: 1, limit: 20 });
+    // The environments' strategies plus the emergency lane's, which every account and region gets.
+    expect(row('us-west-2', 'deploymentStrategiesPerRegion')).toMatchObject({ count: 3, limit: 20 });
+    expect(row('us-east-1', 'deploymentStrategiesPerRegion')).toMatchObject({ count: 2, limit: 20 });
     // gamma: one metric alarm plus its canary's alarm.
     expect(row('us-west-2', 'monitorsPerEnvironment')).toMatchObject({ count: 2, limit: 5, where: 'gamma', adjustable: false });
     expect(row('us-east-1', 'monitorsPerEnvironment')).toMatchObject({ count: 2, where: 'prod-01' });
