@@ -2,15 +2,19 @@
  * The AppConfig control plane of one account and region, as the rollout commands need
  * it: IDs resolved from the names dynconf gives (application = app key, environment = env
  * key, profile = flags|ops|browser), the latest deployment of each profile, the bytes of a
- * hosted version, and StopDeployment. Every call goes through one retry and error path.
+ * hosted version, StopDeployment, and for the emergency lane CreateHostedConfigurationVersion
+ * and StartDeployment. Every call goes through one retry and error path.
  */
 import {
+  CreateHostedConfigurationVersionCommand,
   GetDeploymentCommand,
   GetHostedConfigurationVersionCommand,
   ListApplicationsCommand,
   ListConfigurationProfilesCommand,
   ListDeploymentsCommand,
+  ListDeploymentStrategiesCommand,
   ListEnvironmentsCommand,
+  StartDeploymentCommand,
   StopDeploymentCommand,
   type AppConfigClient,
   type Deployment,
@@ -18,11 +22,17 @@ import {
 } from '@aws-sdk/client-appconfig';
 import { systemClock, type Clock } from './clock';
 import { AppConfigError } from './errors';
+import type { ApplicationIds, IdDirectory } from './ids';
 import { awsCall, type AwsCallOptions } from './retry';
 
 export interface ControlPlaneProps extends AwsCallOptions {
   /** A client for `region`; the caller owns it (and destroys it). */
   readonly client: AppConfigClient;
+  /**
+   * Where application, profile and strategy IDs come from.
+   * @default - listed through the AppConfig API (ListApplications needs `*`)
+   */
+  readonly ids?: IdDirectory;
 }
 
 /** The IDs behind one profile of one application in one environment. */
@@ -49,6 +59,8 @@ export class ControlPlane {
   private readonly applications = new Map<string, Promise<Map<string, string[]>>>();
   private readonly environments = new Map<string, Promise<Map<string, string[]>>>();
   private readonly profiles = new Map<string, Promise<Map<string, string[]>>>();
+  private readonly strategies = new Map<string, Promise<Map<string, string[]>>>();
+  private readonly directory = new Map<string, Promise<ApplicationIds>>();
   private readonly contents = new Map<string, Uint8Array>();
 
   constructor(props: ControlPlaneProps) {
@@ -61,6 +73,7 @@ export class ControlPlane {
 
   /** Resolve the IDs of application `application`, its environment and its profile by name. */
   async resolve(application: string, environment: string, profile: string): Promise<ProfileRef> {
+    if (this.props.ids) return this.resolveFromDirectory(this.props.ids, application, environment, profile);
     const apps = this.cached(this.applications, '', () =>
       this.namesToIds('ListApplications', 'the application list', (NextToken) =>
         this.client.send(new ListApplicationsCommand({ NextToken, MaxResults: 50 }), { abortSignal: this.props.signal }),
@@ -80,6 +93,19 @@ export class ControlPlane {
     );
     const profileId = this.single(await profiles, profile, `configuration profile '${profile}' of application '${application}'`);
     return { application, environment, profile, applicationId, environmentId, profileId };
+  }
+
+  private async resolveFromDirectory(ids: IdDirectory, application: string, environment: string, profile: string): Promise<ProfileRef> {
+    const app = await this.cached(this.directory, application, () => ids.application(application));
+    const envs = this.cached(this.environments, app.applicationId, () =>
+      this.namesToIds('ListEnvironments', `the environments of application '${application}'`, (NextToken) =>
+        this.client.send(new ListEnvironmentsCommand({ ApplicationId: app.applicationId, NextToken, MaxResults: 50 }), { abortSignal: this.props.signal }),
+      ),
+    );
+    const environmentId = this.single(await envs, environment, `environment '${environment}' of application '${application}'`);
+    const profileId = app.profileIds.get(profile);
+    if (!profileId) throw new AppConfigError('not-found', `no configuration profile '${profile}' among the published IDs of application '${application}' in account ${this.account} region ${this.region}`);
+    return { application, environment, profile, applicationId: app.applicationId, environmentId, profileId };
   }
 
   /**
@@ -143,6 +169,66 @@ export class ControlPlane {
     const content = out.Content ?? new Uint8Array();
     this.contents.set(key, content);
     return content;
+  }
+
+  /**
+   * The newest deployment of the AppConfig environment `ref` belongs to, whatever its
+   * profile: AppConfig runs one deployment at a time per environment, so only this one can
+   * be in flight.
+   */
+  async newestInEnvironment(ref: ProfileRef): Promise<DeploymentSummary | undefined> {
+    const page: Page<DeploymentSummary> = await this.call('ListDeployments', `deployments of ${ref.application}/${ref.environment}`, () =>
+      this.client.send(new ListDeploymentsCommand({ ApplicationId: ref.applicationId, EnvironmentId: ref.environmentId, MaxResults: 1 }), { abortSignal: this.props.signal }),
+    );
+    return page.Items?.[0];
+  }
+
+  /** The ID of the deployment strategy with key `key` in workload.json, named `name` in AppConfig (workload-prefixed). */
+  async strategyId(key: string, name: string): Promise<string> {
+    if (this.props.ids) return this.props.ids.strategy(key);
+    const ids = this.cached(this.strategies, '', () =>
+      this.namesToIds('ListDeploymentStrategies', 'the deployment strategies', (NextToken) =>
+        this.client.send(new ListDeploymentStrategiesCommand({ NextToken, MaxResults: 50 }), { abortSignal: this.props.signal }),
+      ),
+    );
+    return this.single(await ids, name, `deployment strategy '${name}'`);
+  }
+
+  /** CreateHostedConfigurationVersion: host `content` as a new version of the profile; returns its number. */
+  async createHostedVersion(ref: ProfileRef, content: string, contentType: string, description: string): Promise<number> {
+    const out = await this.call('CreateHostedConfigurationVersion', `profile ${ref.profile} of ${ref.application}`, () =>
+      this.client.send(
+        new CreateHostedConfigurationVersionCommand({
+          ApplicationId: ref.applicationId,
+          ConfigurationProfileId: ref.profileId,
+          Content: new TextEncoder().encode(content),
+          ContentType: contentType,
+          Description: description,
+        }),
+        { abortSignal: this.props.signal },
+      ),
+    );
+    if (out.VersionNumber === undefined) throw new AppConfigError('other', `CreateHostedConfigurationVersion on ${describe(ref)} returned no version number`);
+    return out.VersionNumber;
+  }
+
+  /** StartDeployment of hosted version `version`; returns the deployment number. */
+  async startDeployment(ref: ProfileRef, strategyId: string, version: number, description: string): Promise<number> {
+    const out = await this.call('StartDeployment', `version ${version} of ${describe(ref)}`, () =>
+      this.client.send(
+        new StartDeploymentCommand({
+          ApplicationId: ref.applicationId,
+          EnvironmentId: ref.environmentId,
+          ConfigurationProfileId: ref.profileId,
+          ConfigurationVersion: String(version),
+          DeploymentStrategyId: strategyId,
+          Description: description,
+        }),
+        { abortSignal: this.props.signal },
+      ),
+    );
+    if (out.DeploymentNumber === undefined) throw new AppConfigError('other', `StartDeployment on ${describe(ref)} returned no deployment number`);
+    return out.DeploymentNumber;
   }
 
   /** StopDeployment; `allowRevert` also reverts a COMPLETE deployment to the previous version. */

@@ -4,14 +4,21 @@
  * deployment left the version before it live; one in progress is not live everywhere yet).
  * Its bytes are compared with the compiled bytes; when they differ, the JSON leaves that
  * differ are listed, so a console edit reads as "values.new-checkout.enabled false -> true".
+ *
+ * A live version that differs and was deployed by the emergency lane (its deployment's
+ * description starts `dynconf emergency <commit>`) is reported as that emergency
+ * deployment, not as unexplained drift: still a difference, until the commit reaches the
+ * checkout. Once it has, the bytes are equal and the profile is in sync, whichever
+ * deployment (the lane's, or the main pipeline's redeployment of the same bytes) serves them.
  */
 import { diffLeaves } from '../model';
 import type { ControlPlane } from './control-plane';
+import { emergencyCommitOf } from './emergency';
 import { AppConfigError } from './errors';
 import { itemKey } from './status';
 import { byApplication, fingerprint, sameBytes, type RolloutTarget } from './targets';
 
-export type DriftStatus = 'in-sync' | 'drifted' | 'not-deployed' | 'missing';
+export type DriftStatus = 'in-sync' | 'drifted' | 'emergency' | 'not-deployed' | 'missing';
 
 export interface Difference {
   /** A dotted JSON path, `(document)` for the whole. */
@@ -34,6 +41,8 @@ export interface DriftItem {
   readonly deployedFingerprint?: string;
   /** Why a profile is missing or not deployed. */
   readonly reason?: string;
+  /** With status `emergency`: the commit the emergency lane deployed, and whether this checkout contains it. */
+  readonly emergency?: { readonly commit: string; readonly merged?: boolean };
 }
 
 export interface DriftReport {
@@ -41,12 +50,24 @@ export interface DriftReport {
   readonly account: string;
   readonly region: string;
   readonly items: readonly DriftItem[];
+  /** Profiles not in sync, emergency deployments included. */
   readonly drifted: number;
+  /** Of those, the ones an emergency deployment explains. */
+  readonly emergency: number;
+}
+
+export interface DriftOptions {
+  /**
+   * Whether this checkout contains `commit` (git merge-base --is-ancestor); undefined
+   * when it cannot tell. Used to word an emergency deployment's entry.
+   * @default - not asked
+   */
+  readonly isMerged?: (commit: string) => boolean | undefined;
 }
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
-export async function detectDrift(plane: ControlPlane, target: RolloutTarget): Promise<DriftReport> {
+export async function detectDrift(plane: ControlPlane, target: RolloutTarget, options: DriftOptions = {}): Promise<DriftReport> {
   const items: DriftItem[] = [];
   for (const [application, appItems] of byApplication(target.items)) {
     const resolved = [];
@@ -75,10 +96,13 @@ export async function detectDrift(plane: ControlPlane, target: RolloutTarget): P
       }
       const deployed = await plane.hostedContent(ref, live.ConfigurationVersion, live.DeploymentNumber);
       const same = sameBytes(deployed, item.content);
+      // Only a difference needs explaining: ListDeployments does not carry the description.
+      const commit = same ? undefined : emergencyCommitOf((await plane.deployment(ref, live.DeploymentNumber)).Description);
       items.push({
         application,
         profile: item.profile,
-        status: same ? 'in-sync' : 'drifted',
+        status: same ? 'in-sync' : commit ? 'emergency' : 'drifted',
+        ...(commit ? { emergency: { commit, merged: options.isMerged?.(commit) } } : {}),
         deploymentNumber: live.DeploymentNumber,
         configurationVersion: live.ConfigurationVersion,
         newer,
@@ -91,7 +115,14 @@ export async function detectDrift(plane: ControlPlane, target: RolloutTarget): P
   // Report in target order, whatever order the lookups finished in.
   const order = new Map(target.items.map((i, n) => [itemKey(i), n]));
   items.sort((a, b) => order.get(itemKey(a))! - order.get(itemKey(b))!);
-  return { environment: target.environment, account: target.account, region: target.region, items, drifted: items.filter((i) => i.status !== 'in-sync').length };
+  return {
+    environment: target.environment,
+    account: target.account,
+    region: target.region,
+    items,
+    drifted: items.filter((i) => i.status !== 'in-sync').length,
+    emergency: items.filter((i) => i.status === 'emergency').length,
+  };
 }
 
 /** What differs between the compiled and the deployed text, leaf by leaf when both are JSON. */

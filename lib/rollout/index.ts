@@ -1,8 +1,10 @@
-/** lib/rollout: AppConfig control-plane rollouts (status, wait, stop) and drift. */
+/** lib/rollout: AppConfig control-plane rollouts (status, wait, stop), drift, and the emergency lane. */
 export * from './clock';
 export * from './control-plane';
 export * from './drift';
+export * from './emergency';
 export * from './errors';
+export * from './ids';
 export * from './progress';
 export * from './retry';
 export * from './status';

@@ -103,7 +103,7 @@ export async function inspect(plane: ControlPlane, target: RolloutTarget, refs: 
 }
 
 /** AppConfig lists events newest first; logs read oldest first. */
-function eventsOldestFirst(log: readonly DeploymentEvent[] | undefined): RolloutEvent[] {
+export function eventsOldestFirst(log: readonly DeploymentEvent[] | undefined): RolloutEvent[] {
   const events = (log ?? []).map((e) => ({ at: e.OccurredAt, type: e.EventType, triggeredBy: e.TriggeredBy, description: e.Description }));
   return events.sort((a, b) => (a.at?.getTime() ?? 0) - (b.at?.getTime() ?? 0));
 }

@@ -73,8 +73,8 @@ export function sameBytes(deployed: Uint8Array, compiled: string): boolean {
 }
 
 /** Items grouped by application: one AppConfig environment (and one ListDeployments) each. */
-export function byApplication(items: readonly RolloutItem[]): Map<string, RolloutItem[]> {
-  const out = new Map<string, RolloutItem[]>();
+export function byApplication<T extends { readonly application: string }>(items: readonly T[]): Map<string, T[]> {
+  const out = new Map<string, T[]>();
   for (const item of items) out.set(item.application, [...(out.get(item.application) ?? []), item]);
   return out;
 }

@@ -8,8 +8,8 @@
 import { isAbortError, type Clock } from './clock';
 import type { ControlPlane, ProfileRef } from './control-plane';
 import { AppConfigError, isRetryable } from './errors';
-import { failureOf, inspect, isDone, itemKey, resolveItems, type ItemStatus } from './status';
-import type { RolloutTarget } from './targets';
+import { eventsOldestFirst, failureOf, inspect, isDone, itemKey, phaseOf, resolveItems, type ItemStatus } from './status';
+import { fingerprint, type RolloutTarget } from './targets';
 
 export interface WaitOptions {
   readonly plane: ControlPlane;
@@ -99,4 +99,92 @@ function pendingLines(target: RolloutTarget, latest: ReadonlyMap<string, ItemSta
       const s = latest.get(itemKey(i));
       return s ? `${itemKey(i)}: deployment #${s.deploymentNumber} still ${s.state} at ${s.percentage ?? 0}%` : `${itemKey(i)}: not read from AppConfig yet`;
     });
+}
+
+export interface DeploymentWaitOptions {
+  readonly plane: ControlPlane;
+  readonly ref: ProfileRef;
+  /** The deployment to follow, as StartDeployment returned it. */
+  readonly deploymentNumber: number;
+  /** The bytes it carries, for the status it reports. */
+  readonly content: string;
+  readonly clock: Clock;
+  readonly timeoutMs: number;
+  readonly intervalMs: number;
+  /** Ends the wait early with outcome `interrupted`. @default - never */
+  readonly signal?: AbortSignal;
+  /** Told after every poll. @default - silent */
+  readonly onPoll?: (status: ItemStatus) => void;
+  /** Told about polls that failed and will be retried. @default - silent */
+  readonly onNotice?: (message: string) => void;
+}
+
+export interface DeploymentWaitResult {
+  readonly outcome: WaitOutcome;
+  readonly elapsedMs: number;
+  /** As last seen; undefined when no poll succeeded. */
+  readonly status?: ItemStatus;
+  /** Why it failed or what was pending, one line. */
+  readonly problem?: string;
+}
+
+/**
+ * Follow one deployment, by its number, until it is COMPLETE, rolled back or reverted, or
+ * the timeout passes. Unlike waitForRollout it needs no content check and no listing: the
+ * caller started the deployment and knows its number, so a deployment someone else starts
+ * later cannot be mistaken for it. Polls fail and retry as waitForRollout's do.
+ */
+export async function waitForDeployment(o: DeploymentWaitOptions): Promise<DeploymentWaitResult> {
+  const start = o.clock.now();
+  const deadline = start + o.timeoutMs;
+  const name = itemKey(o.ref);
+  let status: ItemStatus | undefined;
+  let lastPollError: string | undefined;
+  const result = (outcome: WaitOutcome, problem?: string): DeploymentWaitResult => ({ outcome, elapsedMs: o.clock.now() - start, status, problem });
+  for (;;) {
+    if (o.signal?.aborted) return result('interrupted');
+    try {
+      const d = await o.plane.deployment(o.ref, o.deploymentNumber);
+      const compiledFingerprint = fingerprint(o.content);
+      status = {
+        application: o.ref.application,
+        profile: o.ref.profile,
+        phase: phaseOf(d.State),
+        deploymentNumber: o.deploymentNumber,
+        state: d.State,
+        percentage: d.PercentageComplete,
+        configurationVersion: d.ConfigurationVersion,
+        startedAt: d.StartedAt,
+        completedAt: d.CompletedAt,
+        events: eventsOldestFirst(d.EventLog),
+        // The caller started this deployment of the version it created from `content`.
+        contentMatches: true,
+        compiledFingerprint,
+        deployedFingerprint: compiledFingerprint,
+      };
+      lastPollError = undefined;
+      o.onPoll?.(status);
+    } catch (e) {
+      if (isAbortError(e)) return result('interrupted');
+      if (!(e instanceof AppConfigError) || !isRetryable(e.kind)) throw e;
+      lastPollError = e.message;
+      o.onNotice?.(`poll failed; polling again: ${e.message}`);
+    }
+    if (status) {
+      const failure = failureOf(status, o.ref.environment);
+      if (failure) return result('failed', failure);
+      if (isDone(status)) return result('complete');
+    }
+    const now = o.clock.now();
+    if (now >= deadline) {
+      const pending = status ? `${name}: deployment #${o.deploymentNumber} still ${status.state} at ${status.percentage ?? 0}%` : `${name}: deployment #${o.deploymentNumber} not read from AppConfig yet`;
+      return result('timeout', lastPollError ? `${pending}; the last poll failed: ${lastPollError}` : pending);
+    }
+    try {
+      await o.clock.sleep(Math.min(o.intervalMs, deadline - now), o.signal);
+    } catch (e) {
+      if (isAbortError(e)) return result('interrupted');
+      throw e;
+    }
+  }
 }

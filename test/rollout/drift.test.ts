@@ -110,3 +110,43 @@ describe('differences', () => {
     ]);
   });
 });
+
+describe('emergency deployments', () => {
+  const COMMIT = 'c'.repeat(40);
+  const marker = `dynconf emergency ${COMMIT}`;
+
+  test('drift: an emergency deployment is named as such, with its commit, not as unexplained drift', async () => {
+    const t = target();
+    aws.fake.deployTarget(t, 'COMPLETE');
+    const compiled = t.items[0]!.content;
+    const { key, enabled } = plainFlag(compiled);
+    const doc = JSON.parse(compiled) as FlagsDoc;
+    doc.values[key] = { ...doc.values[key], enabled: !enabled };
+    aws.fake.deploy('payment-service-v2', 'prod-01', 'flags', JSON.stringify(doc), 'COMPLETE', 100, marker);
+    const asked: string[] = [];
+    const r = await detectDrift(
+      new ControlPlane({ client: aws.client, account: t.account, region: t.region, clock: aws.clock, retry: { random: () => 0.5 } }),
+      t,
+      { isMerged: (c) => (asked.push(c), false) },
+    );
+    expect(asked).toEqual([COMMIT]);
+    expect(r).toMatchObject({ drifted: 1, emergency: 1 });
+    expect(r.items[0]).toMatchObject({ status: 'emergency', deploymentNumber: 3, emergency: { commit: COMMIT, merged: false } });
+    expect(r.items[0]!.differences).toEqual([{ path: `values.${key}.enabled`, kind: 'changed', detail: `${enabled} -> ${!enabled}` }]);
+    // A console edit described otherwise stays unexplained drift.
+    aws.fake.deploy('payment-service-v2', 'prod-01', 'ops', '{"edited":true}', 'COMPLETE', 100, 'edited in the console');
+    const again = await drift(t);
+    expect(again.items.map((i) => i.status)).toEqual(['emergency', 'drifted']);
+    expect(again.emergency).toBe(1);
+  });
+
+  test('drift: once the checkout compiles the emergency bytes, the profile is in sync', async () => {
+    const t = target();
+    aws.fake.deployTarget(t, 'COMPLETE');
+    // What the lane deployed is what this checkout (main, after the merge) compiles.
+    aws.fake.deploy('payment-service-v2', 'prod-01', 'flags', t.items[0]!.content, 'COMPLETE', 100, marker);
+    const r = await drift(t);
+    expect(r).toMatchObject({ drifted: 0, emergency: 0 });
+    expect(r.items[0]).toMatchObject({ status: 'in-sync', deploymentNumber: 3 });
+  });
+});

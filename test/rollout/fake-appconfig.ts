@@ -8,13 +8,16 @@ import {
   AppConfigClient,
   AppConfigServiceException,
   ConflictException,
+  CreateHostedConfigurationVersionCommand,
   GetDeploymentCommand,
   GetHostedConfigurationVersionCommand,
   ListApplicationsCommand,
   ListConfigurationProfilesCommand,
   ListDeploymentsCommand,
+  ListDeploymentStrategiesCommand,
   ListEnvironmentsCommand,
   ResourceNotFoundException,
+  StartDeploymentCommand,
   StopDeploymentCommand,
   type DeploymentEvent,
   type DeploymentState,
@@ -64,7 +67,14 @@ export interface FakeDeployment {
   percentage: number;
   /** Oldest first; GetDeployment answers newest first, as AppConfig does. */
   events: DeploymentEvent[];
+  /** StartDeployment's Description, which GetDeployment returns (ListDeployments does not). */
+  description?: string;
+  /** StartDeployment's DeploymentStrategyId. */
+  strategyId?: string;
 }
+
+/** What a started deployment does on each `advance()`: by default DEPLOYING -> BAKING -> COMPLETE. */
+export type Script = readonly DeploymentState[];
 
 interface FakeApp {
   readonly name: string;
@@ -85,8 +95,18 @@ export class FakeAppConfig {
   pageSize = 2;
   readonly apps: FakeApp[] = [];
   readonly deployments: FakeDeployment[] = [];
-  private readonly hosted = new Map<string, { version: number; content: Uint8Array }[]>();
+  /** Deployment strategies of the account and region: name -> id. */
+  readonly strategies = new Map<string, string>();
+  /**
+   * How StartDeployment's deployments move on each advance(), by environment name; the
+   * default script applies elsewhere. A deployment already at its script's end stays put.
+   */
+  readonly scripts = new Map<string, Script>();
+  defaultScript: Script = ['DEPLOYING', 'BAKING', 'COMPLETE'];
+  private readonly hosted = new Map<string, { version: number; content: Uint8Array; description?: string; contentType?: string }[]>();
+  private readonly progress = new Map<FakeDeployment, { script: Script; step: number }>();
   private readonly failures = new Map<string, unknown[]>();
+  private readonly failuresAfter = new Map<string, unknown[]>();
   private ids = 0;
 
   constructor() {
@@ -117,6 +137,8 @@ export class FakeAppConfig {
           ConfigurationVersion: String(d.version),
           State: d.state,
           PercentageComplete: d.percentage,
+          Description: d.description,
+          DeploymentStrategyId: d.strategyId,
           EventLog: [...d.events].reverse(),
         };
       }),
@@ -125,7 +147,42 @@ export class FakeAppConfig {
       this.handle('GetHostedConfigurationVersion', () => {
         const v = this.hosted.get(`${i.ApplicationId}/${i.ConfigurationProfileId}`)?.find((h) => h.version === i.VersionNumber);
         if (!v) throw new ResourceNotFoundException({ message: `Version ${i.VersionNumber} not found`, $metadata: { httpStatusCode: 404 } });
-        return { VersionNumber: v.version, Content: v.content, ContentType: 'application/json' };
+        return { VersionNumber: v.version, Content: v.content, ContentType: v.contentType ?? 'application/json', Description: v.description };
+      }),
+    );
+    this.mock.on(ListDeploymentStrategiesCommand).callsFake((i) =>
+      this.handle('ListDeploymentStrategies', () => this.page([...this.strategies].map(([Name, Id]) => ({ Name, Id })), i.NextToken)),
+    );
+    this.mock.on(CreateHostedConfigurationVersionCommand).callsFake((i) =>
+      this.handle('CreateHostedConfigurationVersion', () => {
+        const app = this.appById(i.ApplicationId);
+        const profile = app.profiles.find((p) => p.id === i.ConfigurationProfileId);
+        if (!profile) throw new ResourceNotFoundException({ message: `Profile ${i.ConfigurationProfileId} not found`, $metadata: { httpStatusCode: 404 } });
+        const version = this.host(app.name, profile.name, Buffer.from(i.Content ?? new Uint8Array()).toString('utf8'), { description: i.Description, contentType: i.ContentType });
+        return { ApplicationId: app.id, ConfigurationProfileId: profile.id, VersionNumber: version, Description: i.Description, ContentType: i.ContentType };
+      }),
+    );
+    this.mock.on(StartDeploymentCommand).callsFake((i) =>
+      this.handle('StartDeployment', () => {
+        const app = this.appById(i.ApplicationId);
+        const env = app.environments.find((e) => e.id === i.EnvironmentId);
+        if (!env) throw new ResourceNotFoundException({ message: `Environment ${i.EnvironmentId} not found`, $metadata: { httpStatusCode: 404 } });
+        if (![...this.strategies.values()].includes(i.DeploymentStrategyId ?? '')) {
+          throw new ResourceNotFoundException({ message: `Deployment strategy ${i.DeploymentStrategyId} not found`, $metadata: { httpStatusCode: 404 } });
+        }
+        const busy = this.deployments.find((d) => d.applicationId === app.id && d.environmentId === env.id && IN_FLIGHT.has(d.state));
+        // AppConfig runs one deployment at a time per environment.
+        if (busy) throw new ConflictException({ message: `Deployment ${busy.number} is ${busy.state} in this environment`, $metadata: { httpStatusCode: 409 } });
+        const profile = app.profiles.find((p) => p.id === i.ConfigurationProfileId)!;
+        const version = Number(i.ConfigurationVersion);
+        if (!this.hosted.get(`${app.id}/${profile.id}`)?.some((h) => h.version === version)) {
+          throw new ResourceNotFoundException({ message: `Version ${i.ConfigurationVersion} not found`, $metadata: { httpStatusCode: 404 } });
+        }
+        const d = this.record(app.id, env.id, profile.id, version, 'DEPLOYING', 0);
+        d.description = i.Description;
+        d.strategyId = i.DeploymentStrategyId;
+        this.progress.set(d, { script: this.scripts.get(env.name) ?? this.defaultScript, step: 0 });
+        return { DeploymentNumber: d.number, State: d.state, Description: d.description, ConfigurationVersion: String(version) };
       }),
     );
     this.mock.on(StopDeploymentCommand).callsFake((i) =>
@@ -143,18 +200,27 @@ export class FakeAppConfig {
     this.mock.restore();
   }
 
+  /** Carry out the next calls of `command`, then throw `errors` anyway, one per call: a reply lost after the fact. */
+  failAfter(command: string, ...errors: unknown[]): void {
+    this.failuresAfter.set(command, [...(this.failuresAfter.get(command) ?? []), ...errors]);
+  }
+
   /** Throw `errors` from the next calls of `command` (by API name), one per call. */
   fail(command: string, ...errors: unknown[]): void {
     this.failures.set(command, [...(this.failures.get(command) ?? []), ...errors]);
   }
 
-  calls(command: 'ListApplications' | 'ListDeployments' | 'GetDeployment' | 'GetHostedConfigurationVersion' | 'StopDeployment'): number {
+  calls(
+    command: 'ListApplications' | 'ListDeployments' | 'GetDeployment' | 'GetHostedConfigurationVersion' | 'StopDeployment' | 'CreateHostedConfigurationVersion' | 'StartDeployment',
+  ): number {
     const ctor = {
       ListApplications: ListApplicationsCommand,
       ListDeployments: ListDeploymentsCommand,
       GetDeployment: GetDeploymentCommand,
       GetHostedConfigurationVersion: GetHostedConfigurationVersionCommand,
       StopDeployment: StopDeploymentCommand,
+      CreateHostedConfigurationVersion: CreateHostedConfigurationVersionCommand,
+      StartDeployment: StartDeploymentCommand,
     }[command];
     return this.mock.commandCalls(ctor as typeof ListApplicationsCommand).length;
   }
@@ -182,24 +248,65 @@ export class FakeAppConfig {
     return (a.profiles.find((p) => p.name === profile) ?? a.profiles[a.profiles.push({ name: profile, id: this.id() }) - 1]!).id;
   }
 
+  /** A deployment strategy of the account and region; returns its id. */
+  strategy(name: string): string {
+    const id = this.strategies.get(name) ?? this.id();
+    this.strategies.set(name, id);
+    return id;
+  }
+
+  /**
+   * Move every deployment StartDeployment started one step along its script: the place to
+   * play the lane's rollouts forward (call it from the clock's onSleep). A step into
+   * ROLLING_BACK or ROLLED_BACK records the alarm that triggered it, as AppConfig does.
+   */
+  advance(): void {
+    for (const [d, p] of this.progress) {
+      if (p.step >= p.script.length) continue;
+      const state = p.script[p.step++]!;
+      if (state === d.state) continue;
+      d.state = state;
+      d.percentage = state === 'DEPLOYING' ? 50 : state === 'ROLLED_BACK' || state === 'ROLLING_BACK' ? 0 : 100;
+      if ((state === 'ROLLING_BACK' || state === 'ROLLED_BACK') && !d.events.some((e) => e.EventType === 'ROLLBACK_STARTED')) {
+        const env = this.apps.find((a) => a.id === d.applicationId)!.environments.find((e) => e.id === d.environmentId)!.name;
+        d.events.push(event('ROLLBACK_STARTED', 'CLOUDWATCH_ALARM', `Rollback initiated by alarm arn:aws:cloudwatch:us-east-1:111111111111:alarm:${env}-errors`, p.step));
+      }
+      if (state === 'COMPLETE') d.events.push(event('DEPLOYMENT_COMPLETED', 'APPCONFIG', 'Deployment completed', p.step));
+      if (state === 'ROLLED_BACK') d.events.push(event('ROLLBACK_COMPLETED', 'APPCONFIG', 'Rollback completed', p.step));
+    }
+  }
+
+  /** The hosted version's stored fields, for assertions. */
+  hostedVersion(app: string, profile: string, version: number): { content: string; description?: string; contentType?: string } | undefined {
+    const v = this.hosted.get(`${this.app(app).id}/${this.profile(app, profile)}`)?.find((h) => h.version === version);
+    return v && { content: Buffer.from(v.content).toString('utf8'), description: v.description, contentType: v.contentType };
+  }
+
   /** Create a hosted version; returns its number. */
-  host(app: string, profile: string, content: string): number {
+  host(app: string, profile: string, content: string, extra: { description?: string; contentType?: string } = {}): number {
     const key = `${this.app(app).id}/${this.profile(app, profile)}`;
     const list = this.hosted.get(key) ?? [];
-    list.push({ version: list.length + 1, content: new TextEncoder().encode(content) });
+    list.push({ version: list.length + 1, content: new TextEncoder().encode(content), ...extra });
     this.hosted.set(key, list);
     return list.length;
   }
 
   /** Host `content` and start a deployment of it in `state`. */
-  deploy(app: string, env: string, profile: string, content: string, state: DeploymentState, percentage = state === 'DEPLOYING' ? 20 : 100): FakeDeployment {
+  deploy(
+    app: string,
+    env: string,
+    profile: string,
+    content: string,
+    state: DeploymentState,
+    percentage = state === 'DEPLOYING' ? 20 : 100,
+    description?: string,
+  ): FakeDeployment {
     const applicationId = this.app(app).id;
     const environmentId = this.environment(app, env);
     const profileId = this.profile(app, profile);
-    const version = this.host(app, profile, content);
-    const number = this.deployments.filter((d) => d.applicationId === applicationId && d.environmentId === environmentId).length + 1;
-    const d: FakeDeployment = { number, applicationId, environmentId, profileId, version, state, percentage, events: [event('DEPLOYMENT_STARTED', 'USER', 'Deployment started', 0)] };
-    this.deployments.push(d);
+    const version = this.host(app, profile, content, { description });
+    const d = this.record(applicationId, environmentId, profileId, version, state, percentage);
+    d.description = description;
     return d;
   }
 
@@ -208,10 +315,20 @@ export class FakeAppConfig {
     return target.items.map((i) => this.deploy(i.application, target.environment, i.profile, i.content, state));
   }
 
+  private record(applicationId: string, environmentId: string, profileId: string, version: number, state: DeploymentState, percentage: number): FakeDeployment {
+    const number = this.deployments.filter((d) => d.applicationId === applicationId && d.environmentId === environmentId).length + 1;
+    const d: FakeDeployment = { number, applicationId, environmentId, profileId, version, state, percentage, events: [event('DEPLOYMENT_STARTED', 'USER', 'Deployment started', 0)] };
+    this.deployments.push(d);
+    return d;
+  }
+
   private handle<T>(command: string, fn: () => T): T {
     const queued = this.failures.get(command);
     if (queued?.length) throw queued.shift();
-    return fn();
+    const out = fn();
+    const after = this.failuresAfter.get(command);
+    if (after?.length) throw after.shift();
+    return out;
   }
 
   private page<T>(items: T[], token: string | undefined): { Items: T[]; NextToken?: string } {
@@ -236,6 +353,8 @@ export class FakeAppConfig {
     return `id${(++this.ids).toString(36).padStart(4, '0')}`;
   }
 }
+
+const IN_FLIGHT = new Set<DeploymentState>(['DEPLOYING', 'BAKING', 'VALIDATING', 'ROLLING_BACK']);
 
 export function event(type: DeploymentEvent['EventType'], by: DeploymentEvent['TriggeredBy'], description: string, minute: number): DeploymentEvent {
   return { EventType: type, TriggeredBy: by, Description: description, OccurredAt: new Date(T0 + minute * 60_000) };

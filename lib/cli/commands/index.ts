@@ -7,9 +7,10 @@ import { diffCommand } from './diff';
 import { layoutCommand } from './layout';
 import { manifestsCommand } from './manifests';
 import { driftCommand } from './drift';
+import { emergencyCommand } from './emergency';
 import { planCommand } from './plan';
 import { rolloutCommand } from './rollout';
 import { validateCommand } from './validate';
 import { verifyCommand } from './verify';
 
-export const COMMANDS: readonly Command[] = [validateCommand, layoutCommand, buildCommand, manifestsCommand, diffCommand, planCommand, rolloutCommand, driftCommand, verifyCommand, agentCommand, bffCommand];
+export const COMMANDS: readonly Command[] = [validateCommand, layoutCommand, buildCommand, manifestsCommand, diffCommand, planCommand, rolloutCommand, driftCommand, emergencyCommand, verifyCommand, agentCommand, bffCommand];

@@ -1,8 +1,10 @@
+import { execFileSync } from 'node:child_process';
 import { AppConfigClient } from '@aws-sdk/client-appconfig';
 import type { Model } from '../../model';
 import {
   AppConfigError,
   ControlPlane,
+  emergencyGuard,
   inspect,
   itemKey,
   logProgress,
@@ -16,6 +18,7 @@ import {
   wantsTerminalProgress,
   type AwsCallOptions,
   type Clock,
+  type GuardReport,
   type ItemStatus,
   type RetryOptions,
   type RolloutTarget,
@@ -107,15 +110,15 @@ export async function withPlane<T>(
   }
 }
 
-const ACTIONS = ['status', 'wait', 'stop'] as const;
+const ACTIONS = ['status', 'wait', 'stop', 'guard'] as const;
 type Action = (typeof ACTIONS)[number];
 
 export function makeRolloutCommand(deps: AwsDeps = DEFAULT_AWS_DEPS): Command {
   return {
     name: 'rollout',
     summary: 'AppConfig rollout of an environment: status, wait (the rollout gate), stop or revert',
-    usage: `usage: dynconf rollout status|wait|stop --env <env> [--app <app>] [--profile flags|ops|browser]
-         [--timeout <minutes>] [--interval <seconds>] [--revert] [--format text|json] [--root <dir>]
+    usage: `usage: dynconf rollout status|wait|stop|guard --env <env> [--app <app>] [--profile flags|ops|browser]
+         [--timeout <minutes>] [--interval <seconds>] [--revert] [--commit <sha>] [--format text|json] [--root <dir>]
 
 Talks to AWS AppConfig in the environment's account and region (config/workload.json),
 with the default AWS credential chain. Profiles: every profile of every application in
@@ -129,22 +132,38 @@ the environment, or the ones --app and --profile pick.
   stop       StopDeployment on each deployment still in progress (AppConfig rolls it back);
              with --revert, also on COMPLETE ones (AllowRevert: back to the previous version,
              possible for 72 hours). Exit 1 if any stop failed.
+  guard      run by the pipeline before it deploys an environment: exit 1 when an emergency
+             deployment (described 'dynconf emergency <sha>') is live or in flight there, its
+             commit is not in the history of --commit (default HEAD; git merge-base
+             --is-ancestor, so the clone needs that history), and this checkout would deploy
+             other values than it set. Same bytes, a merged commit, or a squash merge that
+             keeps every value it set pass. Exit 0 otherwise (--format json for scripts).
   --timeout  wait: the gate's limit in minutes (default pipeline.gateTimeoutMinutes, else
              ${DEFAULT_WAIT_TIMEOUT_MINUTES}); status, stop: minutes allowed for retries (default ${DEFAULT_CALL_TIMEOUT_MINUTES})
   --interval wait: seconds between polls (default ${DEFAULT_INTERVAL_SECONDS})
 Throttling and AppConfig server errors are retried with backoff; missing credentials,
 missing resources and denied calls end the command with a one-line reason. Exit 2 on a
 usage error.`,
-    options: { ...SELECTION_OPTIONS, interval: { type: 'string' }, revert: { type: 'boolean', default: false }, format: { type: 'string' } },
+    options: { ...SELECTION_OPTIONS, interval: { type: 'string' }, revert: { type: 'boolean', default: false }, format: { type: 'string' }, commit: { type: 'string' } },
     allowPositionals: true,
     async run(args, io) {
       const action = actionOf(args);
       if (args.values.revert === true && action !== 'stop') throw new UsageError('--revert is for stop only');
       if (args.values.interval !== undefined && action !== 'wait') throw new UsageError('--interval is for wait only');
       const format = choiceOption(args, 'format', ['text', 'json'] as const, 'text');
-      if (args.values.format !== undefined && action !== 'status') throw new UsageError('--format is for status only');
-      const model = requireModel(workspaceRoot(args, io), io);
+      if (args.values.format !== undefined && action !== 'status' && action !== 'guard') throw new UsageError('--format is for status and guard only');
+      if (args.values.commit !== undefined && action !== 'guard') throw new UsageError('--commit is for guard only');
+      const root = workspaceRoot(args, io);
+      const model = requireModel(root, io);
       const target = selectTarget(model, args);
+      if (action === 'guard') {
+        const timeout = numberOption(args, 'timeout', DEFAULT_CALL_TIMEOUT_MINUTES, { min: 1, max: 1440 });
+        const commit = resolveCommit(root, stringOption(args, 'commit') ?? 'HEAD');
+        const report = await withPlane(deps, target, io, timeout, (plane) => emergencyGuard({ plane, target, commit, isAncestor: (a, c) => isAncestor(root, a, c) }));
+        io.stdout.write(format === 'json' ? `${JSON.stringify(report, null, 2)}\n` : renderGuard(report));
+        if (report.blocked) io.stderr.write(`dynconf rollout guard: ${report.environment}: ${report.blocked} emergency change${report.blocked === 1 ? '' : 's'} would be undone; see above\n`);
+        return report.blocked ? EXIT_FAILURE : EXIT_OK;
+      }
       if (action === 'status') {
         const timeout = numberOption(args, 'timeout', DEFAULT_CALL_TIMEOUT_MINUTES, { min: 1, max: 1440 });
         const items = await withPlane(deps, target, io, timeout, async (plane) => inspect(plane, target, await resolveItems(plane, target)));
@@ -197,6 +216,37 @@ function actionOf(args: ParsedArgs): Action {
   if (!ACTIONS.includes(action as Action)) throw new UsageError(`unknown action '${action}'; use ${ACTIONS.join(', ')}`);
   if (extra.length) throw new UsageError(`unexpected argument '${extra[0]}'`);
   return action as Action;
+}
+
+/**
+ * `git merge-base --is-ancestor`: true when `commit` is in the history of `of` (or is it),
+ * false when not, undefined when git cannot tell (not a repository, commit not fetched).
+ */
+export function isAncestor(root: string, commit: string, of: string): boolean | undefined {
+  try {
+    execFileSync('git', ['merge-base', '--is-ancestor', commit, of], { cwd: root, stdio: 'ignore' });
+    return true;
+  } catch (e) {
+    return (e as { status?: number }).status === 1 ? false : undefined;
+  }
+}
+
+/** The full commit id of `ref` in the workspace's repository. */
+function resolveCommit(root: string, ref: string): string {
+  try {
+    return execFileSync('git', ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] })
+      .toString('utf8')
+      .trim();
+  } catch {
+    throw new UsageError(`--commit: '${ref}' is not a commit of the repository at ${root}`);
+  }
+}
+
+export function renderGuard(r: GuardReport): string {
+  const out = [`${r.environment} (account ${r.account} region ${r.region}), deploying ${r.commit}:`];
+  if (r.findings.length === 0) out.push('  no emergency deployment is live or in flight; nothing to guard');
+  for (const f of r.findings) out.push(`  ${f.verdict === 'undoes' || f.verdict === 'unknown' ? 'BLOCKED' : 'ok'}: ${f.message}`);
+  return `${out.join('\n')}\n`;
 }
 
 function reportWait(result: WaitResult, target: RolloutTarget, timeoutMinutes: number, io: CommandIO): number {
