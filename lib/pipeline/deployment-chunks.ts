@@ -75,6 +75,9 @@ export function actionsForRange(model: Model, plan: AppConfigPlan, step: Pipelin
     );
     actions += producers.size;
     actions += 1 + (verifyCommandOf(config.tier, env) ? 1 : 0); // the rollout gate, and verify where the tier has one
+    // With an emergency lane, the guard that stops this step undoing an unmerged emergency
+    // change; deployed with the first range only, counted in each like the canary.
+    if (model.workload.emergency) actions += 1;
   }
   return actions;
 }

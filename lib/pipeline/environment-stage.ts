@@ -38,11 +38,19 @@ import {
 import type { EnvironmentConfig, Model } from '../model';
 import { EnvironmentCanaryStack } from './canary';
 import type { PartRange } from './deployment-chunks';
+import { EmergencyDeployRole, emergencyLaneOf, tagWorkloadAppConfig } from './emergency-lane';
 import { RolloutGateRole } from './gate-role';
 import { agentStackName, canaryAlarmName, readersStackName } from './names';
 
 /** Id of the CfnOutput on each shared AppConfig stack that a same-wave stage waits for. */
 export const STACK_ID_OUTPUT = 'StackId';
+
+/**
+ * Id of the CfnOutput on the config-readers stack (only with the emergency lane) that the
+ * pipeline's emergency guard reads: CDK Pipelines then runs the guard after the readers
+ * stack, whose gate role it assumes, and before the AppConfig stacks it protects.
+ */
+export const READERS_OUTPUT = 'GateRoleArn';
 
 export interface EnvironmentStageProps extends cdk.StageProps {
   readonly model: Model;
@@ -84,6 +92,8 @@ export class EnvironmentStage extends cdk.Stage implements AppConfigStage {
   /** The rollout gate's role: who else reads this environment's configurations. */
   readonly readersStack: cdk.Stack;
   readonly gateRole: RolloutGateRole;
+  /** The emergency lane's role in this environment, when workload.json declares the lane. */
+  readonly emergencyRole?: EmergencyDeployRole;
 
   constructor(scope: Construct, id: string, props: EnvironmentStageProps) {
     const { model, environment, plan: givenPlan, parts, ...stageProps } = props;
@@ -118,6 +128,13 @@ export class EnvironmentStage extends cdk.Stage implements AppConfigStage {
       description: `dynconf ${model.workload.workload}: who else reads the configurations of ${environment}: the pipeline's rollout gate`,
     });
     this.gateRole = new RolloutGateRole(this.readersStack, 'RolloutGate', { model, environment });
+    if (emergencyLaneOf(model)) {
+      this.emergencyRole = new EmergencyDeployRole(this.readersStack, 'EmergencyDeploy', { model, environment });
+      new cdk.CfnOutput(this.readersStack, READERS_OUTPUT, {
+        value: this.gateRole.role.roleArn,
+        description: "Read by the pipeline's emergency guard, so that it runs after this stack and before the AppConfig stacks",
+      });
+    }
   }
 }
 
@@ -174,6 +191,7 @@ interface AppConfigStacksOptions {
 function addAppConfigStacks(stage: cdk.Stage, o: AppConfigStacksOptions) {
   const { model, plan, environment, parts } = o;
   const config = model.workload.environments[environment]!;
+  const lane = emergencyLaneOf(model);
   const inRange = (part: number) => part >= parts.first && part <= parts.last;
   const shared = new Map<string, AppConfigSharedStack>();
   for (const p of sharedStacksOwnedBy(plan, environment).filter((x) => inRange(x.part))) {
@@ -181,6 +199,7 @@ function addAppConfigStacks(stage: cdk.Stage, o: AppConfigStacksOptions) {
     // Another environment of the same wave may read this stack's IDs; the pipeline
     // orders it after this output (see PipelineStack).
     new cdk.CfnOutput(stack, STACK_ID_OUTPUT, { value: stack.stackId, description: 'Read by the pipeline to deploy same-wave readers of these IDs after this stack' });
+    if (lane) tagWorkloadAppConfig(stack, model);
     shared.set(p.stackName, stack);
   }
   const additionalAlarmArns = config.canary
@@ -190,6 +209,8 @@ function addAppConfigStacks(stage: cdk.Stage, o: AppConfigStacksOptions) {
   const environments = new Map<string, appconfig.IEnvironment>();
   for (const p of environmentStacksOf(plan, environment).filter((x) => inRange(x.part))) {
     const stack = new AppConfigEnvironmentStack(stage, p.constructId, { model, plan: p, additionalAlarmArns });
+    // The emergency lane's role writes only to resources with the workload's tag.
+    if (lane) tagWorkloadAppConfig(stack, model);
     if (o.canaryStack) stack.addStackDependency(o.canaryStack, 'AppConfig watches the canary alarm it creates');
     for (const s of sharedStacksRead(plan, p)) {
       // In this stage: deploy the IDs before reading them. In an earlier stage or

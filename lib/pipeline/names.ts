@@ -96,3 +96,51 @@ export function agentStackName(model: Model, cluster: string): string {
   const workload = model.workload.workload;
   return `${cluster.startsWith(`${workload}-`) ? cluster : `${workload}-${cluster}`}-agent`;
 }
+
+// ---- The emergency lane (emergency-lane.ts) ----
+
+/** The lane's CodePipeline pipeline, in the pipeline account beside the main one. */
+export function emergencyPipelineName(model: Model): string {
+  return `${model.workload.workload}-dynconf-emergency`;
+}
+
+/**
+ * The lane's CodeBuild role in the pipeline account: fixed, because every environment's
+ * emergency deploy role trusts it by ARN before the pipeline stack has deployed it.
+ */
+export function emergencyBuildRoleName(model: Model): string {
+  return iamRoleName(`${model.workload.workload}-dynconf-emergency-lane`);
+}
+
+export function emergencyBuildRoleArn(model: Model): string {
+  const p = model.workload.pipeline;
+  return `arn:${partitionOf(p.region)}:iam::${p.account}:role/${emergencyBuildRoleName(model)}`;
+}
+
+/** The role the lane assumes in an environment's account (created by that environment's stage). */
+export function emergencyRoleName(model: Model, environment: string): string {
+  environmentConfig(model, environment);
+  return iamRoleName(`${model.workload.workload}-${environment}-emergency-deploy`);
+}
+
+export function emergencyRoleArn(model: Model, environment: string): string {
+  const config = environmentConfig(model, environment);
+  return `arn:${partitionOf(config.region)}:iam::${config.account}:role/${emergencyRoleName(model, environment)}`;
+}
+
+/**
+ * The AWS shared-config profiles the lane writes, one per environment:
+ * `<EMERGENCY_PROFILE_PREFIX><environment>` assumes that environment's emergency role. The
+ * lane exports the prefix as DYNCONF_EMERGENCY_PROFILE_PREFIX.
+ */
+export const EMERGENCY_PROFILE_PREFIX = 'dynconf-emergency-';
+
+export function emergencyProfileName(environment: string): string {
+  return `${EMERGENCY_PROFILE_PREFIX}${environment}`;
+}
+
+/**
+ * The tag the lane's roles are scoped by: on every AppConfig application, environment,
+ * configuration profile and deployment strategy a stage deploys, with the workload's name.
+ */
+export const WORKLOAD_TAG_KEY = 'dynconf:workload';

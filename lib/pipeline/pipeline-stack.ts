@@ -5,6 +5,11 @@
  * per environment: `pipeline.stages` one after another, then each wave with its
  * environments in parallel. After every environment, its rollout gate; after beta and
  * gamma, the data-plane checks; before a wave that asks for it, a manual approval.
+ *
+ * When workload.json declares `emergency`: the emergency lane beside it (emergency-lane.ts),
+ * and before each environment's AppConfig stacks deploy, its emergency guard: a step that
+ * stops the pipeline rather than let an ordinary change undo an emergency change that has
+ * not reached the main branch yet.
  */
 import * as fs from 'node:fs';
 import * as cdk from 'aws-cdk-lib';
@@ -16,10 +21,11 @@ import type { Construct } from 'constructs';
 import { planAppConfig, sharedStacksRead, type AppConfigPlan } from '../appconfig';
 import type { Model, PipelineStep } from '../model';
 import { chunkWaveName, deploymentChunks, type PartRange } from './deployment-chunks';
-import { EnvironmentPartsStage, EnvironmentStage, STACK_ID_OUTPUT, type AppConfigStage } from './environment-stage';
+import { EnvironmentPartsStage, EnvironmentStage, READERS_OUTPUT, STACK_ID_OUTPUT, type AppConfigStage } from './environment-stage';
 import { pipelineBuildImage } from './build-image';
-import { EnvironmentChecks } from './gate-steps';
-import { pipelineName, pipelineStackName, testReportGroupArn, testReportGroupName } from './names';
+import { EmergencyLane, emergencyLaneOf } from './emergency-lane';
+import { dynconfCommand, EnvironmentChecks, GATE_AWS_CONFIG_FILE, GATE_BUILD_OVERHEAD_MINUTES, writeGateAwsConfigCommand } from './gate-steps';
+import { GATE_PROFILE, pipelineName, pipelineStackName, testReportGroupArn, testReportGroupName } from './names';
 import { BuildLogs, expireArtifacts, restrictKmsGrantsToAwsServices } from './hardening';
 import { acknowledgeArtifactBucket, acknowledgeBuildImage, acknowledgePipelineGrants } from './nag';
 import { ConnectionSource } from './source';
@@ -74,6 +80,10 @@ export class PipelineStack extends cdk.Stack {
   readonly partsStages: readonly EnvironmentPartsStage[];
   /** Gate and verify steps, by environment. */
   readonly checks: ReadonlyMap<string, EnvironmentChecks>;
+  /** The emergency guard before each environment's AppConfig stacks, when the lane is declared. */
+  readonly emergencyGuards: ReadonlyMap<string, pipelines.CodeBuildStep>;
+  /** The emergency lane, when workload.json declares it. */
+  readonly emergencyLane?: EmergencyLane;
   /** Manual approvals, by wave name. */
   readonly approvals: ReadonlyMap<string, pipelines.ManualApprovalStep>;
   /** The log group every CodeBuild project of the pipeline writes to. */
@@ -139,6 +149,8 @@ export class PipelineStack extends cdk.Stack {
     this.plan = plan ?? planAppConfig(model);
     const scopeOfStages = stageScope ?? scope;
     const checks = new Map<string, EnvironmentChecks>();
+    const guards = new Map<string, pipelines.CodeBuildStep>();
+    const lane = emergencyLaneOf(model);
     const approvals = new Map<string, pipelines.ManualApprovalStep>();
     const stages: EnvironmentStage[] = [];
     const partsStages: EnvironmentPartsStage[] = [];
@@ -167,25 +179,62 @@ export class PipelineStack extends cdk.Stack {
         }
         for (const environment of step.environments) {
           const stage = chunkStages.get(environment)!;
+          // Created with the first range (the guard uses its role), placed after the last.
+          if (index === 0) checks.set(environment, new EnvironmentChecks(this, { model, environment, source: this.source }));
           // The gate and verify follow the environment's last range: its rollout is complete only then.
-          const envChecks = last ? new EnvironmentChecks(this, { model, environment, source: this.source }) : undefined;
-          if (envChecks) checks.set(environment, envChecks);
+          const envChecks = last ? checks.get(environment) : undefined;
+          const stackSteps = this.sameWaveOrdering(stage, step, range, chunkStages);
+          if (lane && stage instanceof EnvironmentStage) {
+            const guard = this.emergencyGuard(model, stage, checks.get(environment)!);
+            guards.set(environment, guard);
+            stackSteps.push(...stage.appConfigStacks.map((stack) => ({ stack, pre: [guard] })));
+          }
           // CDK Pipelines names a one-stage wave after its stage; this keeps the wave's name.
           const stageName = step.environments.length === 1 ? waveName : environment;
-          wave.stages.push(
-            pipelines.StageDeployment.fromStage(stage, { stageName, post: envChecks?.steps ?? [], stackSteps: this.sameWaveOrdering(stage, step, range, chunkStages) }),
-          );
+          wave.stages.push(pipelines.StageDeployment.fromStage(stage, { stageName, post: envChecks?.steps ?? [], stackSteps }));
         }
       });
     }
     this.stages = stages;
     this.partsStages = partsStages;
     this.checks = checks;
+    this.emergencyGuards = guards;
     this.approvals = approvals;
 
     // Built now rather than at synth, so that its resources exist to be hardened and checked.
     this.pipeline.buildPipeline();
+    if (lane) {
+      // Beside the main pipeline, on its image, log group and (hardened) artifact bucket.
+      this.emergencyLane = new EmergencyLane(this, 'EmergencyLane', {
+        model,
+        lane,
+        buildImage: this.buildImage,
+        logGroup: this.buildLogs.logGroup,
+        artifactBucket: this.pipeline.pipeline.artifactBucket,
+      });
+    }
     this.hardenArtifactStores();
+  }
+
+  /**
+   * The step that runs `dynconf rollout guard` for one environment, as the gate step role
+   * through the environment's gate role (read-only AppConfig), on the commit the pipeline
+   * deploys. It reads the readers stack's output, so CDK Pipelines runs it after that stack
+   * (the gate role exists even on an environment's first deployment) and, as a pre step of
+   * each AppConfig environment stack of the stage, before any of them.
+   */
+  private emergencyGuard(model: Model, stage: EnvironmentStage, envChecks: EnvironmentChecks): pipelines.CodeBuildStep {
+    const environment = stage.environmentName;
+    return new pipelines.CodeBuildStep(`EmergencyGuard-${environment}`, {
+      input: this.source,
+      role: envChecks.role,
+      buildEnvironment: { computeType: codebuild.ComputeType.SMALL },
+      env: { CI: 'true', AWS_CONFIG_FILE: GATE_AWS_CONFIG_FILE, AWS_PROFILE: GATE_PROFILE, COMMIT_ID: this.source.sourceAttribute('CommitId') },
+      envFromCfnOutputs: { GATE_ROLE_ARN: stage.readersStack.node.findChild(READERS_OUTPUT) as cdk.CfnOutput },
+      installCommands: ['npm ci --no-audit --no-fund'],
+      timeout: cdk.Duration.minutes(GATE_BUILD_OVERHEAD_MINUTES + 10),
+      commands: [writeGateAwsConfigCommand(model, environment), dynconfCommand(`rollout guard --env ${environment} --commit "$COMMIT_ID"`)],
+    });
   }
 
   /** The artifact bucket of the pipeline's region and the replication bucket of every other. */

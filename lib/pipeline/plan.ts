@@ -17,8 +17,14 @@
  * - AppConfig runs one deployment at a time per environment, so a change that touches k
  *   profiles of one application queues k deployments there: the worst case multiplies the
  *   deployment time by the most profiles any application has.
+ *
+ * The emergency lane (workload.json `emergency`, emergency-lane.ts) skips CloudFormation
+ * and the waves: one build starts (EMERGENCY_START_MINUTES), validates and checks the
+ * change (EMERGENCY_CHECK_MINUTES), then deploys to every environment at once with the
+ * emergency strategy and polls until COMPLETE (EMERGENCY_DEPLOY_OVERHEAD_MINUTES plus the
+ * strategy's duration and bake). Every environment has the same lead time.
  */
-import { appConfigQuotaUsage, type MonitorConfig, type Model, type QuotaUsage, type StrategyConfig, type Tier } from '../model';
+import { appConfigQuotaUsage, DEFAULT_EMERGENCY_BRANCHES, type MonitorConfig, type Model, type QuotaUsage, type StrategyConfig, type Tier } from '../model';
 import { DEFAULT_CLUSTER_LOAD, estimateDataPlane, type ClusterLoad, type DataPlaneEstimate } from '../agent/data-plane-cost';
 import { removalPlan, type RemovalPlan } from './removal';
 
@@ -27,6 +33,17 @@ import { removalPlan, type RemovalPlan } from './removal';
  * An estimate, not a measurement: pass `gateOverheadMinutes` to use your own.
  */
 export const DEFAULT_GATE_OVERHEAD_MINUTES = 5;
+
+/**
+ * The emergency lane's minutes outside AppConfig, estimates like DEFAULT_GATE_OVERHEAD_MINUTES:
+ * from the push to the first dynconf command (CodePipeline starting the execution on the
+ * push event, CodeBuild provisioning the image, the clone, `npm ci`); `validate` and
+ * `emergency check`; and the API calls that host and start each deployment plus the last
+ * poll after COMPLETE.
+ */
+export const EMERGENCY_START_MINUTES = 2;
+export const EMERGENCY_CHECK_MINUTES = 1;
+export const EMERGENCY_DEPLOY_OVERHEAD_MINUTES = 1;
 
 export interface PlanOptions {
   /**
@@ -117,6 +134,28 @@ export interface BlastRadius {
   readonly targetShare: number | null;
 }
 
+/** The emergency lane's lead time, or that it is not configured. */
+export type EmergencyPlan = { readonly configured: false } | EmergencyLanePlan;
+
+export interface EmergencyLanePlan {
+  readonly configured: true;
+  readonly strategy: string;
+  /** The branch pattern whose pushes start the lane. */
+  readonly branches: string;
+  readonly growthType: StrategyConfig['growthType'];
+  readonly growthFactor: number;
+  readonly deploymentDurationMinutes: number;
+  readonly finalBakeTimeMinutes: number;
+  /** EMERGENCY_START_MINUTES + EMERGENCY_CHECK_MINUTES + EMERGENCY_DEPLOY_OVERHEAD_MINUTES. */
+  readonly overheadMinutes: number;
+  /** From the push until every environment is COMPLETE, for a change to one profile per application: every environment in parallel. */
+  readonly leadTimeMinutes: number;
+  /** As leadTimeMinutes when the change touches every profile of the largest application: AppConfig queues them per environment. */
+  readonly worstCaseLeadTimeMinutes: number;
+  readonly worstCaseProfiles: number;
+  readonly environments: readonly { readonly environment: string; readonly tier: Tier; readonly leadTimeMinutes: number }[];
+}
+
 export interface Plan {
   readonly workload: string;
   readonly gateOverheadMinutes: number;
@@ -139,6 +178,8 @@ export interface Plan {
   readonly removal: RemovalPlan;
   /** Per cluster: AppConfig data-plane calls of its agents, beside a sidecar per pod. */
   readonly dataPlane: readonly DataPlaneEstimate[];
+  /** The emergency lane's lead time to every environment. */
+  readonly emergency: EmergencyPlan;
 }
 
 export function computePlan(model: Model, options: PlanOptions = {}): Plan {
@@ -196,6 +237,31 @@ export function computePlan(model: Model, options: PlanOptions = {}): Plan {
     dataPlane: Object.keys(w.clusters)
       .filter((cluster) => Object.values(w.environments).some((e) => e.clusters.includes(cluster)))
       .map((cluster) => estimateDataPlane(model, cluster, options.clusterLoad ?? DEFAULT_CLUSTER_LOAD)),
+    emergency: emergencyPlan(model, queue),
+  };
+}
+
+function emergencyPlan(model: Model, queue: number): EmergencyPlan {
+  const e = model.workload.emergency;
+  if (!e) return { configured: false };
+  const s = model.workload.strategies[e.strategy];
+  if (!s) throw new RangeError(`emergency.strategy '${e.strategy}' is not a strategy of config/workload.json (${Object.keys(model.workload.strategies).join(', ')})`);
+  const overhead = EMERGENCY_START_MINUTES + EMERGENCY_CHECK_MINUTES + EMERGENCY_DEPLOY_OVERHEAD_MINUTES;
+  const deployment = s.deploymentDurationMinutes + s.finalBakeTimeMinutes;
+  const lead = overhead + deployment;
+  return {
+    configured: true,
+    strategy: e.strategy,
+    branches: e.branches ?? DEFAULT_EMERGENCY_BRANCHES,
+    growthType: s.growthType,
+    growthFactor: s.growthFactor,
+    deploymentDurationMinutes: s.deploymentDurationMinutes,
+    finalBakeTimeMinutes: s.finalBakeTimeMinutes,
+    overheadMinutes: overhead,
+    leadTimeMinutes: lead,
+    worstCaseLeadTimeMinutes: overhead + queue * deployment,
+    worstCaseProfiles: queue,
+    environments: model.pipeline.flatMap((step) => step.environments).map((environment) => ({ environment, tier: model.workload.environments[environment]!.tier, leadTimeMinutes: lead })),
   };
 }
 

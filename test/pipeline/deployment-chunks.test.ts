@@ -32,12 +32,14 @@ test('beta with 21 parts: shared and environment stack per part, 2 actions each,
     if (i > 0) expect(c.first).toBe(chunks[i - 1]!.last + 1);
     expect(actionsForRange(sampleModel(), plan, step('beta'), c)).toBeLessThanOrEqual(CODEPIPELINE_LIMITS.actionsPerStage);
   });
-  // beta owns the lower account's shared stacks and its cluster's agent: 4 actions a part, 6 for the agent and readers stacks, its gate and its verify.
-  expect(actionsForRange(sampleModel(), plan, step('beta'), { first: 1, last: 1 })).toBe(2 * (2 + 1 + 1) + 2);
-  // 6 + 4 x 11 = 50.
+  // beta owns the lower account's shared stacks and its cluster's agent: 4 actions a part, 7 for the agent and readers
+  // stacks, its gate, its verify and (the sample declares an emergency lane) its emergency guard.
+  expect(actionsForRange(sampleModel(), plan, step('beta'), { first: 1, last: 1 })).toBe(2 * (2 + 1 + 1) + 2 + 1);
+  // 7 + 4 x 10 = 47; an 11th part would make 51.
   expect(chunks).toEqual([
-    { first: 1, last: 11 },
-    { first: 12, last: 21 },
+    { first: 1, last: 10 },
+    { first: 11, last: 20 },
+    { first: 21, last: 21 },
   ]);
 });
 

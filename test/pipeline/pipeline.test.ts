@@ -12,7 +12,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as YAML from 'yaml';
 import { buildImageOf, buildImageUri } from '../../lib/pipeline/build-image';
 import { dynconfCommand, gateTimeoutMinutes, GATE_BUILD_OVERHEAD_MINUTES } from '../../lib/pipeline/gate-steps';
-import { gateRoleArn, gateStepRoleName, testReportGroupArn, testReportGroupName } from '../../lib/pipeline/names';
+import { gateRoleArn, gateStepRoleName, pipelineName, testReportGroupArn, testReportGroupName } from '../../lib/pipeline/names';
 import { JUNIT_REPORT, PipelineStack, pinnedCdkCliVersion, SYNTH_COMMANDS } from '../../lib/pipeline/pipeline-stack';
 import { REPO_ROOT, rmrf } from '../support/workspace';
 import { actions, synthesize, validationReport, withWorkload, type SynthesizedApp } from './support';
@@ -211,7 +211,8 @@ function roleStatements(t: Template, roleId: string): { Action: string | string[
 
 /** The UseConnection statements of the source action's role, and every connection action anywhere in the template. */
 function connectionGrants(t: Template): { source: unknown[]; everywhere: string[] } {
-  const pipeline = Object.values(t.findResources('AWS::CodePipeline::Pipeline'))[0]!;
+  // The main pipeline; the emergency lane's has its own source action on the same connection.
+  const pipeline = Object.values(t.findResources('AWS::CodePipeline::Pipeline')).find((p) => p.Properties.Name === pipelineName(model()))!;
   const sourceAction = (pipeline.Properties.Stages as PipelineStage[]).find((st) => st.Name === 'Source')!.Actions[0] as Action & { RoleArn: { 'Fn::GetAtt': [string, string] } };
   const roleId = sourceAction.RoleArn['Fn::GetAtt'][0];
   const source = roleStatements(t, roleId).filter((st) => actions(st).some((a) => a.endsWith(':UseConnection')));
@@ -226,7 +227,10 @@ describe('the source connection', () => {
   test('a codeconnections ARN (the sample): the source role may use it under codeconnections, and nothing grants codestar-connections', () => {
     const arn = model().workload.pipeline.source.connectionArn;
     expect(arn).toMatch(/^arn:aws:codeconnections:/);
-    expect(connectionGrants(template)).toEqual({ source: [{ Action: 'codeconnections:UseConnection', Effect: 'Allow', Resource: arn }], everywhere: ['codeconnections:UseConnection'] });
+    const grants = connectionGrants(template);
+    expect(grants.source).toEqual([{ Action: 'codeconnections:UseConnection', Effect: 'Allow', Resource: arn }]);
+    // The main source, and the emergency lane's source and clone: all under the ARN's own prefix.
+    expect(new Set(grants.everywhere)).toEqual(new Set(['codeconnections:UseConnection']));
   });
 
   test('a codestar-connections ARN (a connection created before the rename): granted under codestar-connections', () => {
@@ -234,9 +238,11 @@ describe('the source connection', () => {
     const m = withWorkload(model(), (w) => ({ ...w, pipeline: { ...w.pipeline, source: { ...w.pipeline.source, connectionArn: arn } } }));
     const stack = new PipelineStack(new cdk.App({ analyticsReporting: false }), 'Pipeline', { model: m, plan: s.pipeline.plan });
     const t = Template.fromStack(stack);
-    expect(connectionGrants(t)).toEqual({ source: [{ Action: 'codestar-connections:UseConnection', Effect: 'Allow', Resource: arn }], everywhere: ['codestar-connections:UseConnection'] });
+    const grants = connectionGrants(t);
+    expect(grants.source).toEqual([{ Action: 'codestar-connections:UseConnection', Effect: 'Allow', Resource: arn }]);
+    expect(new Set(grants.everywhere)).toEqual(new Set(['codestar-connections:UseConnection']));
     // The action is configured as CodePipelineSource.connection would configure it.
-    const pipeline = Object.values(t.findResources('AWS::CodePipeline::Pipeline'))[0]!;
+    const pipeline = Object.values(t.findResources('AWS::CodePipeline::Pipeline')).find((p) => p.Properties.Name === pipelineName(m))!;
     expect((pipeline.Properties.Stages as PipelineStage[])[0]!.Actions[0]!.Configuration).toEqual({ ConnectionArn: arn, FullRepositoryId: m.workload.pipeline.source.repository, BranchName: m.workload.pipeline.source.branch });
   });
 });
@@ -276,8 +282,9 @@ test('no buildspec runs dynconf through its exec bit: every call is `node --impo
   expect(commands.length).toBeGreaterThan(20);
   expect(commands.filter((c) => /\bnpx\s+dynconf\b|(^|[\s;&|(])\.\/bin\/|(^|[\s;&|(])bin\/dynconf(\.ts)?\s/.test(c) && !c.startsWith(dynconfCommand('')))).toEqual([]);
   const calls = commands.filter((c) => c.includes('bin/dynconf.ts'));
-  // A gate per environment and the verify steps of beta and gamma.
-  expect(calls.length).toBe(model().environments.length + 2);
+  // A gate and an emergency guard per environment, the verify steps of beta and gamma, and
+  // the emergency lane's validate, check and deploy.
+  expect(calls.length).toBe(2 * model().environments.length + 2 + 3);
   for (const c of calls) expect(c.startsWith(dynconfCommand(''))).toBe(true);
   // The synth step calls no dynconf itself (npm scripts do, with node), and cdk is a JS bin npm installed.
   expect(SYNTH_COMMANDS.filter((c) => /dynconf|\.\/bin\//.test(c))).toEqual([]);

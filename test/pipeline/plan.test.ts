@@ -19,9 +19,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { main } from '../../lib/cli/main';
-import { blastRadiusSentence, renderPlanMarkdown, renderPlanMermaid, renderPlanText } from '../../lib/cli/commands/plan';
+import { blastRadiusSentence, EMERGENCY_NOT_CONFIGURED, renderPlanMarkdown, renderPlanMermaid, renderPlanText } from '../../lib/cli/commands/plan';
 import type { EnvironmentConfig, MetricAlarmMonitor, Model } from '../../lib/model';
-import { computePlan, exposureAt, rolloutPercentages } from '../../lib/pipeline/plan';
+import { computePlan, EMERGENCY_CHECK_MINUTES, EMERGENCY_DEPLOY_OVERHEAD_MINUTES, EMERGENCY_START_MINUTES, exposureAt, rolloutPercentages, type EmergencyLanePlan } from '../../lib/pipeline/plan';
 import { sampleModel } from '../rollout/fake-appconfig';
 import { captureIO, REPO_ROOT } from '../support/workspace';
 
@@ -193,7 +193,7 @@ describe('plan output', () => {
         depth--;
       } else if ((m = t.match(/^([A-Za-z][A-Za-z0-9_]*)\["([^"]*)"\]$/))) {
         nodes.push(m[1]!);
-      } else if ((m = t.match(/^([A-Za-z][A-Za-z0-9_]*) -->\|[A-Za-z ]+\| ([A-Za-z][A-Za-z0-9_]*)$/))) {
+      } else if ((m = t.match(/^([A-Za-z][A-Za-z0-9_]*) (?:-->|-\.->)\|[A-Za-z ]+\| ([A-Za-z][A-Za-z0-9_]*)$/))) {
         edges.push([m[1]!, m[2]!]);
       } else {
         throw new Error(`line outside the supported syntax: ${line}`);
@@ -211,12 +211,14 @@ describe('plan output', () => {
   test('mermaid: a flowchart of steps and environments in the plain syntax', () => {
     const text = renderPlanMermaid(plan);
     const { subgraphs, nodes, edges } = checkMermaid(text);
-    expect(subgraphs).toEqual(['step_1', 'step_2', 'step_3', 'step_4']);
-    expect(nodes).toEqual(['env_beta', 'env_gamma', 'env_prod_01', 'env_prod_02', 'env_prod_03']);
+    expect(subgraphs).toEqual(['step_1', 'step_2', 'step_3', 'step_4', 'emergency_lane']);
+    expect(nodes).toEqual(['env_beta', 'env_gamma', 'env_prod_01', 'env_prod_02', 'env_prod_03', 'emergency_check', 'emergency_deploy']);
     expect(edges).toEqual([
       ['step_1', 'step_2'],
       ['step_2', 'step_3'],
       ['step_3', 'step_4'],
+      ['emergency_check', 'emergency_deploy'],
+      ...['env_beta', 'env_gamma', 'env_prod_01', 'env_prod_02', 'env_prod_03'].map((e): [string, string] => ['emergency_deploy', e]),
     ]);
     expect(text).toContain('step_2 -->|COMPLETE then manual approval| step_3');
     expect(text).toContain('subgraph step_4["4. wave prod-wave-2: done at 170 min (2 h 50 min)"]');
@@ -376,5 +378,64 @@ describe('data-plane calls and cost in the plan', () => {
     const bad = captureIO(REPO_ROOT);
     expect(await main(['plan', '--nodes', '2.5'], bad.io)).toBe(2);
     expect(bad.err()).toContain('--nodes must be a whole number from 1 to 100000');
+  });
+});
+
+describe('the emergency lane in the plan', () => {
+  const laneOf = (model: Model): EmergencyLanePlan => {
+    const e = computePlan(model).emergency;
+    if (!e.configured) throw new Error('the lane is not configured');
+    return e;
+  };
+  const withEmergencyStrategy = (model: Model, change: Partial<Model['workload']['strategies'][string]>): Model => {
+    const name = model.workload.emergency!.strategy;
+    const strategies = { ...model.workload.strategies, [name]: { ...model.workload.strategies[name]!, ...change } };
+    return { ...model, workload: { ...model.workload, strategies } };
+  };
+  const withoutLane = (model: Model): Model => {
+    const { emergency: _emergency, ...workload } = model.workload;
+    return { ...model, workload };
+  };
+
+  test('plan: the sample reaches all of prod through the lane in 10 minutes or less, every environment at once', () => {
+    const model = sampleModel();
+    const e = laneOf(model);
+    const s = model.workload.strategies[model.workload.emergency!.strategy]!;
+    const overhead = EMERGENCY_START_MINUTES + EMERGENCY_CHECK_MINUTES + EMERGENCY_DEPLOY_OVERHEAD_MINUTES;
+    expect(e.leadTimeMinutes).toBe(overhead + s.deploymentDurationMinutes + s.finalBakeTimeMinutes);
+    expect(e.leadTimeMinutes).toBeLessThanOrEqual(10);
+    expect(e.environments.map((x) => x.environment)).toEqual(model.environments);
+    expect(new Set(e.environments.map((x) => x.leadTimeMinutes))).toEqual(new Set([e.leadTimeMinutes]));
+    expect(e.leadTimeMinutes).toBeLessThan(computePlan(model).allProdMinutes);
+  });
+
+  test("plan: the lane's lead time follows the emergency strategy's duration and bake, and a queue of profiles multiplies them", () => {
+    const model = withEmergencyStrategy(sampleModel(), { growthFactor: 50, deploymentDurationMinutes: 4, finalBakeTimeMinutes: 6 });
+    const e = laneOf(model);
+    const queue = Math.max(...model.applications.map((a) => a.profiles.length));
+    expect(e.leadTimeMinutes - e.overheadMinutes).toBe(10);
+    expect(e.worstCaseLeadTimeMinutes - e.overheadMinutes).toBe(queue * 10);
+    expect(renderPlanText(computePlan(model))).toContain('linear 50/100% every 2 min');
+  });
+
+  test('plan: text, markdown, json and the picture show the lane beside the waves', async () => {
+    const plan = computePlan(sampleModel());
+    const e = laneOf(sampleModel());
+    expect(renderPlanText(plan)).toMatch(new RegExp(`^  all of prod and every environment: ${e.leadTimeMinutes} min \\(build start`, 'm'));
+    expect(renderPlanMarkdown(plan)).toContain(`- all of prod and every environment: ${e.leadTimeMinutes} min`);
+    expect(renderPlanMermaid(plan)).toContain(`subgraph emergency_lane["emergency lane: a push to ${e.branches}, every environment at once: done at ${e.leadTimeMinutes} min"]`);
+    const { io, out } = captureIO(REPO_ROOT);
+    expect(await main(['plan', '--format', 'json'], io)).toBe(0);
+    const json = JSON.parse(out()) as { emergency: { leadTimeMinutes: number; environments: { environment: string; leadTimeMinutes: number }[] } };
+    expect(json.emergency.leadTimeMinutes).toBe(e.leadTimeMinutes);
+    expect(json.emergency.environments.map((x) => x.environment)).toEqual(sampleModel().environments);
+  });
+
+  test('plan: without `emergency`, every format says the lane is not configured and the picture has no lane', () => {
+    const plan = computePlan(withoutLane(sampleModel()));
+    expect(plan.emergency).toEqual({ configured: false });
+    expect(renderPlanText(plan)).toContain(EMERGENCY_NOT_CONFIGURED);
+    expect(renderPlanMarkdown(plan)).toContain('**Emergency lane:** not configured.');
+    expect(renderPlanMermaid(plan)).not.toContain('emergency');
   });
 });

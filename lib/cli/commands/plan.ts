@@ -1,5 +1,15 @@
 import type { QuotaUsage } from '../../model';
-import { computePlan, DEFAULT_GATE_OVERHEAD_MINUTES, type EnvironmentPlan, type Plan } from '../../pipeline/plan';
+import {
+  computePlan,
+  DEFAULT_GATE_OVERHEAD_MINUTES,
+  EMERGENCY_CHECK_MINUTES,
+  EMERGENCY_DEPLOY_OVERHEAD_MINUTES,
+  EMERGENCY_START_MINUTES,
+  rolloutPercentages,
+  type EmergencyLanePlan,
+  type EnvironmentPlan,
+  type Plan,
+} from '../../pipeline/plan';
 import type { RemovalOf } from '../../pipeline/removal';
 import { APPCONFIG_PRICES, DEFAULT_CLUSTER_LOAD, type DataPlaneEstimate } from '../../agent/data-plane-cost';
 import { choiceOption, EXIT_OK, numberOption, type Command } from '../command';
@@ -15,7 +25,7 @@ export const planCommand: Command = {
 From config/workload.json: the order a change travels (stages, then waves), each
 environment's deployment strategy and monitors, the time a change takes to reach each
 environment and all of prod, and the blast radius: how much of prod a bad change can
-reach before an alarm can stop it; AppConfig quota usage per account and region; what
+reach before an alarm can stop it; the emergency lane's lead time, when declared; AppConfig quota usage per account and region; what
 removing an application, environment or cluster leaves in AWS; and each cluster's
 AppConfig data-plane calls and their cost, beside a sidecar per pod.
   --format         text (default), markdown (PR comment), mermaid (a flowchart GitHub
@@ -53,7 +63,7 @@ function percent(share: number): string {
   return `${Number((share * 100).toFixed(1))}%`;
 }
 
-export function describeRollout(e: EnvironmentPlan): string {
+export function describeRollout(e: Pick<EnvironmentPlan, 'percentages' | 'growthType' | 'stepIntervalMinutes'>): string {
   if (e.percentages.length === 1) return 'all at once';
   return `${e.growthType.toLowerCase()} ${e.percentages.map((p) => Number(p.toFixed(1))).join('/')}% every ${Number(e.stepIntervalMinutes.toFixed(1))} min`;
 }
@@ -153,6 +163,35 @@ function leadTimeText(plan: Plan): string[] {
   return ['Lead time (a change to one profile per application):', ...leadTimeLines(plan).map((l) => `  ${l}`)];
 }
 
+/** How an emergency deployment rolls out: "all at once", or the steps of its strategy. */
+function describeEmergencyRollout(e: EmergencyLanePlan): string {
+  const percentages = rolloutPercentages(e);
+  return describeRollout({ growthType: e.growthType, percentages, stepIntervalMinutes: e.deploymentDurationMinutes / percentages.length });
+}
+
+export const EMERGENCY_NOT_CONFIGURED =
+  'Emergency lane: not configured. Declare "emergency": { "strategy": "<a strategy>" } in config/workload.json to deploy off-switches and lowered limits to every environment in minutes from an emergency/* branch.';
+
+/** The lane's lines: its trigger, how its lead time adds up, beside the waves'. */
+export function emergencyLines(plan: Plan): string[] {
+  const e = plan.emergency;
+  if (!e.configured) return [EMERGENCY_NOT_CONFIGURED];
+  const n = plan.manualApprovals.length;
+  const waves = `${minutes(plan.allProdMinutes)}${n ? ` + ${n} manual approval${n === 1 ? '' : 's'}` : ''}`;
+  const lines = [
+    `Emergency lane (a push to ${e.branches}; only what \`dynconf emergency check\` accepts): every environment at once with ${e.strategy} (${describeEmergencyRollout(e)}, bake ${minutes(e.finalBakeTimeMinutes)}).`,
+    `  all of prod and every environment: ${minutes(e.leadTimeMinutes)} (build start ${EMERGENCY_START_MINUTES} + validate and check ${EMERGENCY_CHECK_MINUTES} + deploy calls ${EMERGENCY_DEPLOY_OVERHEAD_MINUTES} + rollout ${e.deploymentDurationMinutes} + bake ${e.finalBakeTimeMinutes}), against ${waves} through the waves`,
+  ];
+  if (e.worstCaseProfiles > 1) {
+    lines.push(`  worst case: a change to all ${e.worstCaseProfiles} profiles of one application queues ${e.worstCaseProfiles} deployments in each environment: ${minutes(e.worstCaseLeadTimeMinutes)}`);
+  }
+  return lines;
+}
+
+function emergencyText(plan: Plan): string[] {
+  return emergencyLines(plan);
+}
+
 function blastRadiusText(plan: Plan): string[] {
   return [`Blast radius: ${blastRadiusSentence(plan)}`];
 }
@@ -231,7 +270,7 @@ function dataPlaneText(plan: Plan): string[] {
 }
 
 /** The text output, part by part; a new part is one more function here. */
-export const TEXT_SECTIONS: readonly PlanSection[] = [scheduleText, monitorsText, leadTimeText, blastRadiusText, quotasText, dataPlaneText, removalText];
+export const TEXT_SECTIONS: readonly PlanSection[] = [scheduleText, monitorsText, leadTimeText, emergencyText, blastRadiusText, quotasText, dataPlaneText, removalText];
 
 export function renderPlanText(plan: Plan): string {
   return joinSections(plan, TEXT_SECTIONS);
@@ -275,6 +314,11 @@ function leadTimeMarkdown(plan: Plan): string[] {
   return ['**Lead time** (a change to one profile per application):', '', ...leadTimeLines(plan).map((l) => `- ${esc(l)}`)];
 }
 
+function emergencyMarkdown(plan: Plan): string[] {
+  const [first, ...rest] = emergencyLines(plan);
+  return [`**${esc(first!.replace(/:.*$/s, ''))}:**${esc(first!.replace(/^[^:]*:/s, ''))}`, ...(rest.length ? ['', ...rest.map((l) => `- ${esc(l.trim())}`)] : [])];
+}
+
 function blastRadiusMarkdown(plan: Plan): string[] {
   return [`**Blast radius:** ${esc(blastRadiusSentence(plan))}`];
 }
@@ -314,7 +358,7 @@ function dataPlaneMarkdown(plan: Plan): string[] {
   ];
 }
 
-export const MARKDOWN_SECTIONS: readonly PlanSection[] = [scheduleMarkdown, leadTimeMarkdown, blastRadiusMarkdown, quotasMarkdown, dataPlaneMarkdown, removalMarkdown];
+export const MARKDOWN_SECTIONS: readonly PlanSection[] = [scheduleMarkdown, leadTimeMarkdown, emergencyMarkdown, blastRadiusMarkdown, quotasMarkdown, dataPlaneMarkdown, removalMarkdown];
 
 export function renderPlanMarkdown(plan: Plan): string {
   return joinSections(plan, MARKDOWN_SECTIONS);
@@ -324,6 +368,8 @@ export function renderPlanMarkdown(plan: Plan): string {
  * A left-to-right flowchart with one subgraph per step. Only the plainest syntax: ids of
  * letters, digits and underscores (never the reserved `end`), every label in double
  * quotes with no double quote inside, `<br/>` for line breaks, edge labels of plain words.
+ * The emergency lane, when declared, is a subgraph of its own beside the steps, with a
+ * dotted edge to every environment it deploys to at once.
  */
 export function renderPlanMermaid(plan: Plan): string {
   const id = (prefix: string, name: string) => `${prefix}_${name.replace(/[^A-Za-z0-9]/g, '_')}`;
@@ -348,6 +394,16 @@ export function renderPlanMermaid(plan: Plan): string {
   for (let i = 1; i < plan.steps.length; i++) {
     const s = plan.steps[i]!;
     out.push(`  ${id('step', String(i))} -->|${s.manualApproval ? 'COMPLETE then manual approval' : 'COMPLETE'}| ${id('step', String(s.number))}`);
+  }
+  // The lane beside the waves: one build, then every environment at once.
+  const e = plan.emergency;
+  if (e.configured) {
+    out.push(`  subgraph emergency_lane[${label([`emergency lane: a push to ${e.branches}, every environment at once: done at ${minutes(e.leadTimeMinutes)}`])}]`);
+    out.push(`    emergency_check[${label(['validate and emergency check', `${minutes(EMERGENCY_START_MINUTES + EMERGENCY_CHECK_MINUTES)}`])}]`);
+    out.push(`    emergency_deploy[${label([`${e.strategy}: ${describeEmergencyRollout(e)}`, `deploy ${minutes(e.deploymentDurationMinutes)}, bake ${minutes(e.finalBakeTimeMinutes)}`])}]`);
+    out.push('  end');
+    out.push('  emergency_check -->|then| emergency_deploy');
+    for (const env of e.environments) out.push(`  emergency_deploy -.->|emergency| ${id('env', env.environment)}`);
   }
   return `${out.join('\n')}\n`;
 }
