@@ -53,7 +53,7 @@ import {
   emergencyRoleName,
   WORKLOAD_TAG_KEY,
 } from './names';
-import { useConnectionAction } from './source';
+import { ConnectionSourceAction, useConnectionAction } from './source';
 
 
 /** The lane as workload.json declares it, with its defaults and its strategy resolved. */
@@ -238,29 +238,6 @@ export function emergencyLaneCommands(model: Model): { install: string[]; build:
   };
 }
 
-/**
- * The source of the lane: the repository through the main pipeline's connection, as a
- * CodeBuild clone reference. As ConnectionSourceAction (source.ts), `UseConnection` under
- * the ARN's own prefix; the output does not carry the connection for CodeBuildAction, which
- * would grant it under the old prefix only: the lane grants its CodeBuild role itself.
- */
-class CloneSourceAction extends cpactions.CodeStarConnectionsSourceAction {
-  private readonly connection: cpactions.CodeStarConnectionsSourceActionProps;
-
-  constructor(props: cpactions.CodeStarConnectionsSourceActionProps) {
-    super({ ...props, codeBuildCloneOutput: undefined, triggerOnPush: undefined });
-    this.connection = props;
-  }
-
-  protected override bound(_scope: Construct, _stage: codepipeline.IStage, options: codepipeline.ActionBindOptions): codepipeline.ActionConfig {
-    const { connectionArn, owner, repo, branch } = this.connection;
-    options.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: [useConnectionAction(connectionArn)], resources: [connectionArn] }));
-    options.bucket.grantReadWrite(options.role);
-    options.bucket.grantPutAcl(options.role);
-    return { configuration: { ConnectionArn: connectionArn, FullRepositoryId: `${owner}/${repo}`, BranchName: branch, OutputArtifactFormat: 'CODEBUILD_CLONE_REF' } };
-  }
-}
-
 export interface EmergencyLaneProps {
   readonly model: Model;
   readonly lane: EmergencyLaneConfig;
@@ -312,7 +289,8 @@ export class EmergencyLane extends Construct {
 
     const [owner, ...repo] = source.repository.split('/');
     const output = new codepipeline.Artifact('EmergencySource');
-    this.sourceAction = new CloneSourceAction({ actionName: 'Source', output, connectionArn: source.connectionArn, owner: owner!, repo: repo.join('/'), branch: source.branch });
+    // A clone reference, so that git merge-base works in the build.
+    this.sourceAction = new ConnectionSourceAction({ actionName: 'Source', output, connectionArn: source.connectionArn, owner: owner!, repo: repo.join('/'), branch: source.branch, gitClone: true });
     this.pipeline = new codepipeline.Pipeline(this, 'Pipeline', {
       pipelineName: emergencyPipelineName(model),
       pipelineType: codepipeline.PipelineType.V2,

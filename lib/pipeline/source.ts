@@ -85,13 +85,23 @@ export class ConnectionSource extends pipelines.CodePipelineSource {
  * push trigger setting: read/write on the artifact bucket (the action writes the source
  * zip), and the action's configuration.
  */
-export class ConnectionSourceAction extends cpactions.CodeStarConnectionsSourceAction {
-  private readonly connection: cpactions.CodeStarConnectionsSourceActionProps;
+export interface ConnectionSourceActionProps extends cpactions.CodeStarConnectionsSourceActionProps {
+  /**
+   * Output a CodeBuild clone reference (`CODEBUILD_CLONE_REF`, full git history) instead of
+   * a zip. The output does not carry the connection for CodeBuildAction, which would grant
+   * it under the old prefix only: the consuming project's role must be granted
+   * useConnectionAction() itself.
+   */
+  readonly gitClone?: boolean;
+}
 
-  constructor(props: cpactions.CodeStarConnectionsSourceActionProps) {
+export class ConnectionSourceAction extends cpactions.CodeStarConnectionsSourceAction {
+  private readonly connection: ConnectionSourceActionProps;
+
+  constructor(props: ConnectionSourceActionProps) {
     super(props);
     if (props.codeBuildCloneOutput || props.triggerOnPush !== undefined) {
-      throw new Error('ConnectionSourceAction writes neither CodeBuild clone output nor DetectChanges; use the parent class for those');
+      throw new Error('ConnectionSourceAction writes neither codeBuildCloneOutput (use gitClone) nor DetectChanges; use the parent class for those');
     }
     this.connection = props;
   }
@@ -101,6 +111,13 @@ export class ConnectionSourceAction extends cpactions.CodeStarConnectionsSourceA
     options.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: [useConnectionAction(connectionArn)], resources: [connectionArn] }));
     options.bucket.grantReadWrite(options.role);
     options.bucket.grantPutAcl(options.role);
-    return { configuration: { ConnectionArn: connectionArn, FullRepositoryId: `${owner}/${repo}`, BranchName: branch ?? 'master' } };
+    return {
+      configuration: {
+        ConnectionArn: connectionArn,
+        FullRepositoryId: `${owner}/${repo}`,
+        BranchName: branch ?? 'master',
+        ...(this.connection.gitClone ? { OutputArtifactFormat: 'CODEBUILD_CLONE_REF' } : {}),
+      },
+    };
   }
 }
