@@ -6,7 +6,7 @@
  *   (and (eq $tier "pro") (split pct::20 by::$userId seed::"checkout-v2"))
  */
 
-import { checkSync } from 'recheck';
+import type * as Recheck from 'recheck';
 
 export const MAX_RULE_LENGTH = 16384;
 
@@ -419,10 +419,21 @@ function unportable(what: string): PatternProblem {
   };
 }
 
+/**
+ * recheck, loaded on the first pattern that needs it: requiring it costs 150-400 ms, which
+ * every command and every service importing the model would otherwise pay at start-up,
+ * though most workspaces have no `matches` rule with a repetition.
+ */
+let recheckModule: typeof Recheck | undefined;
+function recheck(): typeof Recheck {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (recheckModule ??= require('recheck') as typeof Recheck);
+}
+
 function superLinear(pattern: string): PatternProblem | undefined {
   // Without a repetition a pattern does bounded work per input position: linear, no need to ask.
   if (!/[*+?{]/.test(pattern)) return undefined;
-  const result = checkSync(pattern, '', { timeout: REGEX_CHECK_TIMEOUT_MS });
+  const result = recheck().checkSync(pattern, '', { timeout: REGEX_CHECK_TIMEOUT_MS });
   if (result.status === 'safe') return undefined;
   if (result.status === 'vulnerable' && result.complexity.type === 'polynomial' && result.complexity.degree <= MAX_PATTERN_DEGREE) return undefined;
   if (result.status === 'vulnerable') {

@@ -2,7 +2,7 @@
  * Where the rollout of one environment stands: for each profile, its latest deployment's
  * state, percentage and events, and whether it carries the bytes this checkout compiled.
  */
-import type { DeploymentEvent, DeploymentState } from '@aws-sdk/client-appconfig';
+import type { Deployment, DeploymentEvent, DeploymentState } from '@aws-sdk/client-appconfig';
 import type { ControlPlane, ProfileRef } from './control-plane';
 import { byApplication, fingerprint, sameBytes, type RolloutItem, type RolloutTarget } from './targets';
 
@@ -82,28 +82,39 @@ export async function inspect(plane: ControlPlane, target: RolloutTarget, refs: 
       }
       const d = await plane.deployment(ref, latest.DeploymentNumber);
       const deployed = await plane.hostedContent(ref, d.ConfigurationVersion, latest.DeploymentNumber);
-      out.set(itemKey(item), {
-        application: item.application,
-        profile: item.profile,
-        phase: phaseOf(d.State),
-        deploymentNumber: latest.DeploymentNumber,
-        state: d.State,
-        percentage: d.PercentageComplete,
-        configurationVersion: d.ConfigurationVersion,
-        startedAt: d.StartedAt,
-        completedAt: d.CompletedAt,
-        events: eventsOldestFirst(d.EventLog),
-        contentMatches: sameBytes(deployed, item.content),
-        compiledFingerprint,
-        deployedFingerprint: fingerprint(deployed),
-      });
+      out.set(itemKey(item), deploymentStatus(item, latest.DeploymentNumber, d, item.content, deployed));
     }
   }
   return items.map((i) => out.get(itemKey(i))!);
 }
 
+/** The status of one deployment of an item, given the bytes it carries and the bytes compiled. */
+export function deploymentStatus(
+  item: { readonly application: string; readonly profile: string },
+  deploymentNumber: number,
+  d: Deployment,
+  compiled: string,
+  deployed: Uint8Array,
+): ItemStatus {
+  return {
+    application: item.application,
+    profile: item.profile,
+    phase: phaseOf(d.State),
+    deploymentNumber,
+    state: d.State,
+    percentage: d.PercentageComplete,
+    configurationVersion: d.ConfigurationVersion,
+    startedAt: d.StartedAt,
+    completedAt: d.CompletedAt,
+    events: eventsOldestFirst(d.EventLog),
+    contentMatches: sameBytes(deployed, compiled),
+    compiledFingerprint: fingerprint(compiled),
+    deployedFingerprint: fingerprint(deployed),
+  };
+}
+
 /** AppConfig lists events newest first; logs read oldest first. */
-export function eventsOldestFirst(log: readonly DeploymentEvent[] | undefined): RolloutEvent[] {
+function eventsOldestFirst(log: readonly DeploymentEvent[] | undefined): RolloutEvent[] {
   const events = (log ?? []).map((e) => ({ at: e.OccurredAt, type: e.EventType, triggeredBy: e.TriggeredBy, description: e.Description }));
   return events.sort((a, b) => (a.at?.getTime() ?? 0) - (b.at?.getTime() ?? 0));
 }

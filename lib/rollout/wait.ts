@@ -8,8 +8,8 @@
 import { isAbortError, type Clock } from './clock';
 import type { ControlPlane, ProfileRef } from './control-plane';
 import { AppConfigError, isRetryable } from './errors';
-import { eventsOldestFirst, failureOf, inspect, isDone, itemKey, phaseOf, resolveItems, type ItemStatus } from './status';
-import { fingerprint, type RolloutTarget } from './targets';
+import { deploymentStatus, failureOf, inspect, isDone, itemKey, resolveItems, type ItemStatus } from './status';
+import type { RolloutTarget } from './targets';
 
 export interface WaitOptions {
   readonly plane: ControlPlane;
@@ -145,23 +145,8 @@ export async function waitForDeployment(o: DeploymentWaitOptions): Promise<Deplo
     if (o.signal?.aborted) return result('interrupted');
     try {
       const d = await o.plane.deployment(o.ref, o.deploymentNumber);
-      const compiledFingerprint = fingerprint(o.content);
-      status = {
-        application: o.ref.application,
-        profile: o.ref.profile,
-        phase: phaseOf(d.State),
-        deploymentNumber: o.deploymentNumber,
-        state: d.State,
-        percentage: d.PercentageComplete,
-        configurationVersion: d.ConfigurationVersion,
-        startedAt: d.StartedAt,
-        completedAt: d.CompletedAt,
-        events: eventsOldestFirst(d.EventLog),
-        // The caller started this deployment of the version it created from `content`.
-        contentMatches: true,
-        compiledFingerprint,
-        deployedFingerprint: compiledFingerprint,
-      };
+      // The caller started this deployment of the version it created from `content`.
+      status = deploymentStatus(o.ref, o.deploymentNumber, d, o.content, Buffer.from(o.content, 'utf8'));
       lastPollError = undefined;
       o.onPoll?.(status);
     } catch (e) {
