@@ -9,7 +9,7 @@ export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
 export interface CommandIO {
   readonly cwd: string;
   readonly stdout: NodeJS.WritableStream & { isTTY?: boolean };
-  readonly stderr: NodeJS.WritableStream;
+  readonly stderr: NodeJS.WritableStream & { isTTY?: boolean };
   readonly env: NodeJS.ProcessEnv;
   /** Aborted on SIGINT/SIGTERM; long-running verbs (agent, bff, rollout wait) stop on it. */
   readonly signal: AbortSignal;

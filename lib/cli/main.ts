@@ -1,39 +1,147 @@
 /** The `dynconf` dispatcher: parse the verb, its options, run it, map failures to exit codes. */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { COMMANDS } from './commands';
-import { CommandError, EXIT_FAILURE, EXIT_USAGE, UsageError, type CommandIO } from './command';
+import { didYouMean } from '../model/diagnostics';
+import { CommandError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError, type Command, type CommandIO } from './command';
+import type * as CommandsModule from './commands';
+import { styleFor } from './output';
 
-export async function main(argv: readonly string[], io: CommandIO): Promise<number> {
+export interface MainOptions {
+  /** The verbs; by default every one in commands/index.ts. Tests pass verbs built with fakes. */
+  readonly commands?: readonly Command[];
+}
+
+/** How a run failed, for `--format json`: what the caller did wrong, what failed, or a dynconf bug. */
+export type ErrorKind = 'usage' | 'failure' | 'unexpected';
+
+/** What `--format json` prints on stdout when a verb fails instead of printing its report. */
+export interface JsonError {
+  readonly error: {
+    readonly command: string;
+    readonly kind: ErrorKind;
+    readonly message: string;
+    readonly exitCode: number;
+    /** Text the verb printed before it failed (e.g. the workspace's validation errors), line by line. */
+    readonly details?: readonly string[];
+  };
+}
+
+export async function main(argv: readonly string[], io: CommandIO, options: MainOptions = {}): Promise<number> {
   const [verb, ...rest] = argv;
-  if (!verb || verb === '--help' || verb === '-h' || verb === 'help') {
-    io.stdout.write(overview());
-    return verb ? 0 : EXIT_USAGE;
+  // Answered before any verb is loaded: loading them all costs most of a second.
+  if (verb === '--version' || verb === '-V') {
+    io.stdout.write(`dynconf ${packageVersion()}\n`);
+    return EXIT_OK;
   }
-  const command = COMMANDS.find((c) => c.name === verb);
+  const commands = options.commands ?? loadCommands();
+  if (!verb || verb === '--help' || verb === '-h' || verb === 'help') {
+    io.stdout.write(overview(commands));
+    return verb ? EXIT_OK : EXIT_USAGE;
+  }
+  const command = commands.find((c) => c.name === verb);
   if (!command) {
-    io.stderr.write(`dynconf: unknown command '${verb}'\n\n${overview()}`);
+    const option = verb.startsWith('-');
+    // -v is how node, npm and git spell it; -V is ours (commander's), --version both.
+    const guess = option ? (verb === '-v' ? 'version' : suggest(verb.replace(/^-+/, ''), ['version', 'help'])) : suggest(verb, commands.map((c) => c.name));
+    const message = option
+      ? `unknown option '${verb}'${guess ? `; did you mean '--${guess}'?` : ''} (a command's options go after the command)`
+      : `unknown command '${verb}'${guess ? `; did you mean '${guess}'?` : ''}`;
+    if (wantsJson(rest)) writeJsonError(io, verb, 'usage', message, EXIT_USAGE);
+    io.stderr.write(`${errorPrefix(io, 'dynconf')}${message}\n\n${overview(commands)}`);
     return EXIT_USAGE;
   }
   if (rest.includes('--help') || rest.includes('-h')) {
     io.stdout.write(`${command.usage.trimEnd()}\n`);
-    return 0;
+    return EXIT_OK;
   }
+  // A verb asked for JSON prints JSON, also when it fails: its report is held back until it
+  // returns, so that a failure half-way does not leave text in front of the error object.
+  const json = command.options.format !== undefined && wantsJson(rest);
+  const held = json ? holdStdout(io) : undefined;
+  const runIO = held?.io ?? io;
+  const fail = (kind: ErrorKind, message: string, code: number, human: string): number => {
+    if (held) writeJsonError(io, verb, kind, message, code, held.text());
+    io.stderr.write(human);
+    return code;
+  };
   try {
-    const parsed = parseArgs({ args: [...rest], options: command.options, allowPositionals: command.allowPositionals ?? false, strict: true });
-    return await command.run(parsed, io);
+    let parsed;
+    try {
+      parsed = parseArgs({ args: [...rest], options: command.options, allowPositionals: command.allowPositionals ?? false, strict: true });
+    } catch (e) {
+      if (isParseArgsError(e)) throw new UsageError(parseArgsMessage(e as Error & { code: string }, command));
+      throw e;
+    }
+    const code = await command.run(parsed, runIO);
+    held?.flush();
+    return code;
   } catch (e) {
-    if (e instanceof UsageError || isParseArgsError(e)) {
-      io.stderr.write(`dynconf ${verb}: ${(e as Error).message}\n\n${command.usage.trimEnd()}\n`);
-      return EXIT_USAGE;
+    const prefix = errorPrefix(io, `dynconf ${verb}`);
+    if (e instanceof UsageError) {
+      return fail('usage', e.message, EXIT_USAGE, `${prefix}${e.message}\n\n${command.usage.trimEnd()}\n`);
     }
     if (e instanceof CommandError) {
-      io.stderr.write(`dynconf ${verb}: ${e.message}\n`);
-      return EXIT_FAILURE;
+      return fail('failure', e.message, EXIT_FAILURE, `${prefix}${e.message}\n`);
     }
     const err = e as Error;
-    io.stderr.write(`dynconf ${verb}: unexpected error: ${err.message}\n${io.env.DYNCONF_DEBUG ? `${err.stack}\n` : 'set DYNCONF_DEBUG=1 for a stack trace\n'}`);
-    return EXIT_FAILURE;
+    const message = `unexpected error: ${err.message}`;
+    return fail('unexpected', message, EXIT_FAILURE, `${prefix}${message}\n${io.env.DYNCONF_DEBUG ? `${err.stack}\n` : 'set DYNCONF_DEBUG=1 for a stack trace\n'}`);
   }
+}
+
+function loadCommands(): readonly Command[] {
+  // Loaded on demand, not imported at the top, so that --version does not pay for every verb.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (require('./commands') as typeof CommandsModule).COMMANDS;
+}
+
+let version: string | undefined;
+export function packageVersion(): string {
+  return (version ??= (JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string }).version);
+}
+
+/** `--format json` or `--format=json` among a verb's arguments, before any `--`. */
+function wantsJson(args: readonly string[]): boolean {
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '--') return false;
+    if (a === '--format=json' || (a === '--format' && args[i + 1] === 'json')) return true;
+  }
+  return false;
+}
+
+function writeJsonError(io: CommandIO, command: string, kind: ErrorKind, message: string, exitCode: number, before = ''): void {
+  const details = before.split('\n').filter((l) => l.trim() !== '');
+  const body: JsonError = { error: { command, kind, message, exitCode, ...(details.length ? { details } : {}) } };
+  io.stdout.write(`${JSON.stringify(body, null, 2)}\n`);
+}
+
+/** Stdout held back until the verb returns; `isTTY` is false, as for any stream that is not a terminal. */
+function holdStdout(io: CommandIO): { io: CommandIO; text: () => string; flush: () => void } {
+  const chunks: string[] = [];
+  const stdout = {
+    isTTY: false,
+    write(chunk: string | Uint8Array, ...rest: unknown[]): boolean {
+      chunks.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
+      const done = rest.find((r) => typeof r === 'function') as (() => void) | undefined;
+      done?.();
+      return true;
+    },
+  } as unknown as CommandIO['stdout'];
+  const take = () => chunks.splice(0).join('');
+  return {
+    io: { ...io, stdout },
+    text: take,
+    flush: () => {
+      const t = take();
+      if (t) io.stdout.write(t);
+    },
+  };
+}
+
+function errorPrefix(io: CommandIO, who: string): string {
+  return styleFor(io.stderr, io.env).red(`${who}: `);
 }
 
 function isParseArgsError(e: unknown): boolean {
@@ -41,14 +149,37 @@ function isParseArgsError(e: unknown): boolean {
   return code.startsWith('ERR_PARSE_ARGS');
 }
 
-function overview(): string {
-  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+/** node:util's message, shortened, with a did-you-mean for an unknown option. */
+function parseArgsMessage(e: Error & { code: string }, command: Command): string {
+  if (e.code !== 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return e.message;
+  const written = /Unknown option '([^']+)'/.exec(e.message)?.[1] ?? '';
+  const known = Object.entries(command.options).flatMap(([name, o]) => [`--${name}`, ...(o.short ? [`-${o.short}`] : [])]);
+  const name = written.replace(/^-+/, '').split('=')[0]!;
+  const guess = suggest(name, Object.keys(command.options));
+  const list = known.filter((k) => k.startsWith('--')).join(', ');
+  return `unknown option '${written}'${guess ? `; did you mean '--${guess}'?` : ''} (${command.name} takes ${list || 'no options'})`;
+}
+
+/**
+ * The known name meant by a mistyped one: the closest by edit distance, or one that the
+ * written name starts with or abbreviates (`--environment` for --env, `roll` for rollout).
+ */
+export function suggest(name: string, known: readonly string[]): string | undefined {
+  const lower = name.toLowerCase();
+  const close = didYouMean(lower, known);
+  if (close) return close;
+  if (lower.length < 3) return undefined;
+  return known.find((k) => lower.startsWith(k) || k.startsWith(lower));
+}
+
+function overview(commands: readonly Command[]): string {
+  const width = Math.max(...commands.map((c) => c.name.length));
   return [
     'usage: dynconf <command> [options]',
     '',
-    ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
     '',
-    "Run 'dynconf <command> --help' for its options.",
+    "Run 'dynconf <command> --help' for its options, 'dynconf --version' for the version.",
     '',
   ].join('\n');
 }

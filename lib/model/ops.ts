@@ -3,10 +3,10 @@
  * scalars replace), validated against the app's schema.json the way AppConfig's
  * JSON_SCHEMA validator will: draft-04.
  */
-import type { ValidateFunction } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import { canonicalJson } from './canonical';
 import { didYouMean, type Diagnostics, type Location } from './diagnostics';
-import { checkFormat, compileDraft04, draft04, EMERGENCY_KEYWORD, formatPath, reportSchemaErrors } from './schema-check';
+import { checkFormat, compileDraft04, draft04, EMERGENCY_KEYWORD, formatPath, pointerToPath, reportSchemaErrors } from './schema-check';
 import type { JsonFile } from './source';
 
 /** AppConfig's limit on a validator's content. */
@@ -92,8 +92,49 @@ export function checkOpsEnvironment(
     const target = override && hasPath(override.value, p) ? override : defaults;
     return which === 'key' ? target.locateKey(p) : target.locate(p);
   };
-  reportSchemaErrors(schema.validate.errors ?? [], locate, diags, 'ops/schema', `(${env}) `);
+  const errors = schema.validate.errors ?? [];
+  const inDefaults = errors.filter((e) => missingFromDefaults(e, defaults));
+  for (const e of inDefaults) {
+    const p = pointerToPath(e.instancePath);
+    const prop = (e.params as { missingProperty: string }).missingProperty;
+    // No environment in the message: every environment that lacks the key reports the same
+    // line, and Diagnostics keeps one of them.
+    diags.error(defaults.locateKey(p), 'ops/schema', `missing required field '${prop}'`, {
+      field: formatPath(p) || '(root)',
+      fix: `add '${prop}' ${p.length ? `under ${formatPath(p)} ` : ''}to default.json, which every environment inherits, or to each <env>.json that lacks it`,
+    });
+  }
+  const rest = errors.filter((e) => !inDefaults.includes(e));
+  // A value written in default.json fails in every environment that keeps it: name no one
+  // environment there. oneOf/anyOf errors are pruned as a group, so they stay together.
+  const grouped = rest.some((e) => e.keyword === 'oneOf' || e.keyword === 'anyOf');
+  const fromDefaults = grouped ? [] : rest.filter((e) => !(override && hasPath(override.value, locatedPath(e))));
+  reportSchemaErrors(fromDefaults, locate, diags, 'ops/schema');
+  reportSchemaErrors(
+    rest.filter((e) => !fromDefaults.includes(e)),
+    locate,
+    diags,
+    'ops/schema',
+    `(${env}) `,
+  );
   return false;
+}
+
+/** The path reportSchemaErrors locates an error at. */
+function locatedPath(e: ErrorObject): (string | number)[] {
+  const p = pointerToPath(e.instancePath);
+  return e.keyword === 'additionalProperties' ? [...p, (e.params as { additionalProperty: string }).additionalProperty] : p;
+}
+
+/**
+ * A required key that neither default.json nor the environment's file sets, under an object
+ * that default.json writes: the fix belongs in default.json, so the error goes there (once),
+ * not at line 1 of every <env>.json. Not for a requirement inside oneOf/anyOf/not, where
+ * which branch was meant decides what is missing.
+ */
+function missingFromDefaults(e: ErrorObject, defaults: JsonFile): boolean {
+  if (e.keyword !== 'required' || /\/(?:oneOf|anyOf|not)\//.test(e.schemaPath)) return false;
+  return hasPath(defaults.value, pointerToPath(e.instancePath));
 }
 
 function hasPath(value: unknown, p: readonly (string | number)[]): boolean {

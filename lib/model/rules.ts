@@ -7,6 +7,7 @@
  */
 
 import type * as Recheck from 'recheck';
+import { didYouMean } from './diagnostics';
 
 export const MAX_RULE_LENGTH = 16384;
 
@@ -49,9 +50,32 @@ export type ParseResult =
     };
 
 class RuleSyntaxError extends Error {
+  /** Set by the parser where a parenthesis may be missing or extra: parseRule tries the repair. */
+  repair?: Repair;
   constructor(message: string, readonly offset: number, readonly rule?: string, readonly fix?: string) {
     super(message);
   }
+}
+
+/** An expression whose '(' has been read and whose ')' has not, innermost last. */
+interface OpenExpr {
+  readonly op: string;
+  readonly at: number;
+}
+
+type Repair =
+  /** The rule ended inside these expressions. */
+  | { readonly kind: 'ended'; readonly open: readonly OpenExpr[] }
+  /** The innermost expression wanted its ')' at the error offset. */
+  | { readonly kind: 'close-here'; readonly open: readonly OpenExpr[] }
+  /** A ')' after the complete rule. */
+  | { readonly kind: 'extra-close' }
+  /** A second expression after the complete rule. */
+  | { readonly kind: 'second-expression' };
+
+function withRepair(e: RuleSyntaxError, repair: Repair): RuleSyntaxError {
+  e.repair = repair;
+  return e;
 }
 
 type Token =
@@ -154,6 +178,8 @@ function tokenize(text: string): Token[] {
       if (rest.startsWith('::', w.length)) {
         tokens.push({ type: 'named', value: w, at: i });
         i += w.length + 2;
+      } else if (NAMED_ARGUMENTS.includes(w) && /^\s*[:=]/.test(rest.slice(w.length))) {
+        throw namedArgumentSeparator(rest, w, i);
       } else if (w === 'true' || w === 'false') {
         tokens.push({ type: 'operand', operand: { kind: 'boolean', value: w === 'true', at: i }, at: i });
         i += w.length;
@@ -164,19 +190,102 @@ function tokenize(text: string): Token[] {
       continue;
     }
     if (c === '$') throw new RuleSyntaxError("'$' must be followed by a context key, e.g. $userId", i);
+    if (OTHER_QUOTES.includes(c)) throw wrongQuote(text, i);
+    if (c === '%') throw new RuleSyntaxError("unexpected '%': percentages are plain numbers", i, undefined, 'leave out the %: pct::10 means 10 percent');
     throw new RuleSyntaxError(`unexpected character '${c}'`, i);
   }
   return tokens;
 }
 
+/** Quotes people paste from documents or other languages; the rule language has only ". */
+const OTHER_QUOTES = "'`\u2018\u2019\u201c\u201d";
+
+function wrongQuote(text: string, at: number): RuleSyntaxError {
+  const quote = text[at]!;
+  // The closing quote, if it is on the same rule: show the string rewritten.
+  const close = [...text.slice(at + 1)].findIndex((ch) => OTHER_QUOTES.includes(ch));
+  const body = close >= 0 ? text.slice(at + 1, at + 1 + close) : undefined;
+  const example = body !== undefined && !body.includes('"') ? `"${body}"` : '"pro"';
+  return new RuleSyntaxError(
+    `strings are written in double quotes, not ${quote === "'" ? 'single quotes' : quote === '`' ? 'backticks' : 'typographic quotes'} (${quote})`,
+    at,
+    undefined,
+    `use double quotes: ${example}; inside the JSON file each one is escaped: ${example.replace(/"/g, '\\"')}`,
+  );
+}
+
+/** The named arguments of matches, exists and split. */
+const NAMED_ARGUMENTS = ['in', 'pattern', 'key', 'pct', 'by', 'seed'];
+
+/** `pct:10`, `pct: 10`, `pct=10`: a named argument written with the wrong separator. */
+function namedArgumentSeparator(rest: string, word: string, at: number): RuleSyntaxError {
+  const m = /^\s*([:=])\s*/.exec(rest.slice(word.length))!;
+  const value = /^[^\s()[\]]*/.exec(rest.slice(word.length + m[0].length))![0];
+  const written = rest.slice(0, word.length + m[0].length + value.length);
+  const fixed = `${word}::${value}`;
+  const what = m[1] === ':' ? 'one colon' : `'='`;
+  return new RuleSyntaxError(`named arguments take two colons: '${written}' has ${what}`, at + word.length, undefined, `write ${fixed}`);
+}
+
+/** Operator names people write from other languages, and the one the rule language has. */
+const OPERATOR_ALIASES: Readonly<Record<string, string>> = {
+  equals: 'eq',
+  equal: 'eq',
+  is: 'eq',
+  ne: '(not (eq ...))',
+  neq: '(not (eq ...))',
+  noteq: '(not (eq ...))',
+  notequal: '(not (eq ...))',
+  notequals: '(not (eq ...))',
+  ge: 'gte',
+  gteq: 'gte',
+  le: 'lte',
+  lteq: 'lte',
+  startswith: 'begins_with',
+  beginswith: 'begins_with',
+  prefix: 'begins_with',
+  endswith: 'ends_with',
+  suffix: 'ends_with',
+  includes: 'contains',
+  has: 'contains',
+  oneof: 'in',
+  anyof: 'in',
+  regex: 'matches',
+  match: 'matches',
+  like: 'matches',
+  defined: 'exists',
+  present: 'exists',
+  haskey: 'exists',
+  all: 'and',
+  any: 'or',
+  percent: 'split',
+  percentage: 'split',
+  rollout: 'split',
+};
+
+/** The operator someone meant by an unknown one, or undefined when nothing is close. */
+export function suggestOperator(word: string): string | undefined {
+  const norm = word.toLowerCase().replace(/_/g, '');
+  const exact = OPERATORS.find((o) => o.replace(/_/g, '') === norm);
+  if (exact) return exact;
+  if (Object.hasOwn(OPERATOR_ALIASES, norm)) return OPERATOR_ALIASES[norm];
+  return didYouMean(word, OPERATORS);
+}
+
 class Parser {
   private pos = 0;
+  private readonly open: OpenExpr[] = [];
   constructor(private readonly tokens: Token[], private readonly length: number) {}
 
   parseRule(): RuleExpr {
     const expr = this.parseExpr();
     const extra = this.tokens[this.pos];
-    if (extra) throw new RuleSyntaxError('unexpected text after the end of the rule', extra.at);
+    if (extra) {
+      const e = new RuleSyntaxError('unexpected text after the end of the rule', extra.at);
+      if (extra.type === ')') throw withRepair(e, { kind: 'extra-close' });
+      if (extra.type === '(') throw withRepair(e, { kind: 'second-expression' });
+      throw e;
+    }
     return expr;
   }
 
@@ -186,26 +295,55 @@ class Parser {
 
   private next(what: string): Token {
     const t = this.tokens[this.pos++];
-    if (!t) throw new RuleSyntaxError(`rule ends where ${what} was expected (unbalanced parentheses?)`, this.length);
+    if (!t) {
+      // Said only when a ')' is what is missing; a missing operand is not a parenthesis problem.
+      const hint = what.includes('close') ? ' (unbalanced parentheses?)' : '';
+      throw withRepair(new RuleSyntaxError(`rule ends where ${what} was expected${hint}`, this.length), { kind: 'ended', open: [...this.open] });
+    }
     return t;
   }
 
   private expect(type: ')' | '(', what: string): Token {
     const t = this.next(what);
-    if (t.type !== type) throw new RuleSyntaxError(`expected '${type}' ${what}`, t.at);
+    if (t.type !== type) throw withRepair(new RuleSyntaxError(`expected '${type}' ${what}`, t.at), { kind: 'close-here', open: [...this.open] });
     return t;
   }
 
   private parseExpr(): RuleExpr {
+    const depth = this.open.length;
+    const expr = this.parseOpenExpr();
+    // Only on success: after a throw, `open` still says which expressions were left open.
+    this.open.length = depth;
+    return expr;
+  }
+
+  private parseOpenExpr(): RuleExpr {
     const open = this.next('an expression');
     if (open.type !== '(') throw new RuleSyntaxError("a rule is an expression in parentheses, e.g. (eq $tier \"pro\")", open.at);
     const opTok = this.next('an operator');
-    if (opTok.type !== 'word') throw new RuleSyntaxError(`expected an operator (${OPERATORS.join(', ')})`, opTok.at);
+    if (opTok.type !== 'word') {
+      // `($tier eq "pro")`: infix, as in most languages; the operator comes first here.
+      const after = this.peek();
+      const infix = after?.type === 'word' && OPERATORS.includes(after.value as Operator) ? after.value : undefined;
+      throw new RuleSyntaxError(
+        `expected an operator${infix ? `, but '${infix}' comes second: the operator is written first` : ''} (${OPERATORS.join(', ')})`,
+        opTok.at,
+        undefined,
+        infix ? `write (${infix} <left> <right>), e.g. (eq $tier "pro")` : undefined,
+      );
+    }
     const op = opTok.value as Operator;
     if (!OPERATORS.includes(op)) {
-      throw new RuleSyntaxError(`unknown operator '${opTok.value}' (operators: ${OPERATORS.join(', ')})`, opTok.at);
+      const guess = suggestOperator(opTok.value);
+      throw new RuleSyntaxError(
+        `unknown operator '${opTok.value}'${guess ? `; did you mean '${guess}'?` : ''}`,
+        opTok.at,
+        undefined,
+        `${guess ? `write ${guess.startsWith('(') ? guess : `(${guess} ...)`}; ` : ''}the operators are ${OPERATORS.join(', ')}`,
+      );
     }
     const at = open.at;
+    this.open.push({ op, at });
     switch (op) {
       case 'and':
       case 'or': {
@@ -313,13 +451,86 @@ class Parser {
 
 export function parseRule(text: string): ParseResult {
   if (text.length > MAX_RULE_LENGTH) return { ok: false, message: `rule is ${text.length} characters; AppConfig allows ${MAX_RULE_LENGTH}`, offset: 0 };
+  const result = parseOnce(text);
+  if (result instanceof RuleSyntaxError) {
+    const e = (result.repair && repaired(text, result, result.repair)) || result;
+    return { ok: false, message: e.message, offset: e.offset, ...(e.rule ? { rule: e.rule } : {}), ...(e.fix ? { fix: e.fix } : {}) };
+  }
+  return result;
+}
+
+function parseOnce(text: string): ParseResult | RuleSyntaxError {
   try {
     const tokens = tokenize(text);
     if (tokens.length === 0) return { ok: false, message: 'rule is empty; leave it out for the default variant', offset: 0 };
     return { ok: true, expr: new Parser(tokens, text.length).parseRule() };
   } catch (e) {
-    if (e instanceof RuleSyntaxError) return { ok: false, message: e.message, offset: e.offset, ...(e.rule ? { rule: e.rule } : {}), ...(e.fix ? { fix: e.fix } : {}) };
+    if (e instanceof RuleSyntaxError) return e;
     throw e;
+  }
+}
+
+/** Rules this long are described in words rather than shown rewritten in the fix. */
+const MAX_SHOWN_RULE = 120;
+
+/**
+ * A parenthesis error restated as where the parenthesis goes (or which one to remove), when
+ * that edit makes the rule parse; undefined when no single edit does, and the parser's own
+ * message stands. The offered rule is parsed before it is offered.
+ */
+function repaired(text: string, e: RuleSyntaxError, repair: Repair): RuleSyntaxError | undefined {
+  const parses = (candidate: string) => {
+    const r = parseOnce(candidate);
+    return !(r instanceof RuleSyntaxError) && r.ok;
+  };
+  // As the JSON string to paste into the flags file: the quotes in a rule are escaped there.
+  const show = (candidate: string, words: string) => (candidate.length <= MAX_SHOWN_RULE ? `write "rule": ${JSON.stringify(candidate)}` : words);
+  const char = (offset: number) => `character ${offset + 1}`;
+  const opened = (o: OpenExpr) => `'(${o.op}' at ${char(o.at)}`;
+  switch (repair.kind) {
+    case 'ended': {
+      if (repair.open.length === 0) return undefined;
+      const end = text.trimEnd().length;
+      const closers = ')'.repeat(repair.open.length);
+      const candidate = text.trimEnd() + closers;
+      if (!parses(candidate)) return undefined;
+      const what = repair.open.length === 1 ? `${opened(repair.open[0]!)} is not closed` : `${repair.open.length} expressions are not closed: ${repair.open.map(opened).join(', ')}`;
+      return new RuleSyntaxError(`unbalanced parentheses: ${what}; add '${closers}' at the end of the rule (${char(end)})`, end, undefined, show(candidate, `add '${closers}' at the end of the rule`));
+    }
+    case 'close-here': {
+      const inner = repair.open[repair.open.length - 1];
+      if (!inner) return undefined;
+      const before = text.slice(0, e.offset).trimEnd();
+      const inserted = `${before}) ${text.slice(e.offset)}`;
+      // The ')' may have been typed at the end instead: move it rather than add one.
+      const lastClose = inserted.lastIndexOf(')');
+      const moved = inserted.slice(0, lastClose) + inserted.slice(lastClose + 1);
+      const candidate = [inserted, moved].find(parses);
+      if (!candidate) return undefined;
+      const closed = `${text.slice(inner.at, before.length)})`;
+      const how = candidate === inserted ? "add ')' at" : "move the rule's last ')' to";
+      return new RuleSyntaxError(
+        `unbalanced parentheses: ${opened(inner)} is not closed where its operands end; ${how} ${char(before.length)}, after '${text.slice(Math.max(inner.at, before.length - 12), before.length)}'`,
+        before.length,
+        undefined,
+        show(candidate, `close it there: ${closed}`),
+      );
+    }
+    case 'extra-close': {
+      const candidate = text.slice(0, e.offset) + text.slice(e.offset + 1);
+      if (!parses(candidate)) return undefined;
+      return new RuleSyntaxError(`unbalanced parentheses: ')' at ${char(e.offset)} closes nothing: the rule is complete before it`, e.offset, undefined, show(candidate, `remove the ')' at ${char(e.offset)}`));
+    }
+    case 'second-expression': {
+      const candidate = `(and ${text.trim()})`;
+      if (!parses(candidate)) return undefined;
+      return new RuleSyntaxError(
+        `a second expression starts at ${char(e.offset)}: a rule is one expression`,
+        e.offset,
+        undefined,
+        `combine them with and or or: ${candidate.length <= MAX_SHOWN_RULE ? `"rule": ${JSON.stringify(candidate)}` : '(and <first> <second>)'}`,
+      );
+    }
   }
 }
 

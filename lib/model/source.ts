@@ -460,30 +460,217 @@ function isSpace(c: number): boolean {
 function reportSyntaxError(text: string, locationOf: (offset: number) => Location, diags: Diagnostics): void {
   let first: ParseError | undefined;
   visit(text, { onError: (error, offset, length) => void (first ??= { error, offset, length }) }, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
-  const { message, fix } = describeParseError(text, first);
-  // Point at the offending comma itself, not at the bracket after it.
-  const offset = first ? (message === 'trailing comma' ? text.lastIndexOf(',', first.offset) : first.offset) : 0;
+  const { message, fix, offset } = describeParseError(text, first, locationOf);
   diags.error(locationOf(offset), 'json/syntax', message, { fix });
 }
 
-function describeParseError(text: string, e: ParseError | undefined): { message: string; fix: string } {
-  if (!e) return { message: 'not valid JSON', fix: 'check the file with a JSON linter' };
+interface SyntaxExplanation {
+  readonly message: string;
+  readonly fix: string;
+  /** Where to point: the mistake itself, or where the missing character goes. */
+  readonly offset: number;
+}
+
+/** A bracket that is open at some offset. */
+interface OpenBracket {
+  readonly char: '{' | '[';
+  readonly offset: number;
+}
+
+/**
+ * The brackets open at `offset`, outermost first, skipping strings. Called only on a file
+ * JSON.parse rejected, once, so a plain character loop is fine.
+ */
+function openBracketsAt(text: string, offset: number): OpenBracket[] {
+  const stack: OpenBracket[] = [];
+  for (let i = 0; i < offset; i++) {
+    const c = text[i];
+    if (c === '"') {
+      i++;
+      while (i < offset && text[i] !== '"') i += text[i] === '\\' ? 2 : 1;
+    } else if (c === '{' || c === '[') stack.push({ char: c, offset: i });
+    else if (c === '}' || c === ']') stack.pop();
+  }
+  return stack;
+}
+
+/** The last non-space character before `offset`, and where it is; -1 when there is none. */
+function previousSignificant(text: string, offset: number): number {
+  let i = offset - 1;
+  while (i >= 0 && isSpace(text.charCodeAt(i))) i--;
+  return i;
+}
+
+/** The token that starts at `offset`, shortened for a message. */
+function tokenAt(text: string, offset: number): string {
+  const m = /^(?:"(?:[^"\\\n]|\\.)*"?|'[^'\n]*'?|[A-Za-z0-9_$.+-]+|[^\s])/.exec(text.slice(offset, offset + 200));
+  const token = m ? m[0] : text.charAt(offset);
+  return token.length > 30 ? `${token.slice(0, 27)}...` : token;
+}
+
+/** The key whose string ends at `end` (the offset of its closing quote), if it is one. */
+function keyEndingAt(text: string, end: number): string | undefined {
+  if (text[end] !== '"') return undefined;
+  let start = end - 1;
+  while (start >= 0 && !(text[start] === '"' && !isEscaped(text, start))) start--;
+  return start >= 0 ? text.slice(start, end + 1) : undefined;
+}
+
+const WORD_VALUES: Readonly<Record<string, string>> = {
+  True: 'true',
+  TRUE: 'true',
+  False: 'false',
+  FALSE: 'false',
+  None: 'null',
+  Null: 'null',
+  NULL: 'null',
+  nil: 'null',
+};
+
+function describeParseError(text: string, e: ParseError | undefined, locationOf: (offset: number) => Location): SyntaxExplanation {
+  if (!e) return { message: 'not valid JSON', fix: 'check the file with a JSON linter', offset: 0 };
   // jsonc-parser's codes are a const enum; compare by name so isolated modules can use them.
   const code = printParseErrorCode(e.error);
-  const before = text.slice(0, e.offset).trimEnd();
+  const at = e.offset;
+  const ch = text.charAt(at);
+  const prevAt = previousSignificant(text, at);
+  const prev = prevAt >= 0 ? text.charAt(prevAt) : '';
+  const lineCol = (offset: number) => {
+    const l = locationOf(offset);
+    return `line ${l.line}, column ${l.column}`;
+  };
+  const opened = (b: OpenBracket) => `the ${b.char === '{' ? 'object' : 'array'} opened at ${lineCol(b.offset)}`;
+  const closer = (b: OpenBracket) => (b.char === '{' ? '}' : ']');
+  const token = tokenAt(text, at);
+
   if (code === 'UnexpectedEndOfString') {
-    return { message: 'string is not terminated', fix: 'close the string with a double quote on the same line' };
+    return { message: 'string is not terminated', fix: 'close the string with a double quote on the same line', offset: at };
   }
-  if (code === 'InvalidCommentToken' || /^\s*\/[/*]/.test(text.slice(e.offset))) {
-    return { message: 'comments are not allowed in JSON', fix: 'move the comment into a "description" field' };
+  if (code === 'InvalidCommentToken' || /^\s*\/[/*]/.test(text.slice(at))) {
+    return { message: 'comments are not allowed in JSON', fix: 'move the comment into a "description" field', offset: at };
   }
-  if (e.offset >= text.trimEnd().length && code !== 'InvalidSymbol') {
-    return { message: 'file ends before the JSON value is complete (truncated?)', fix: 'restore the missing closing brackets or the rest of the file' };
+  if (at >= text.trimEnd().length && code !== 'InvalidSymbol') {
+    const open = openBracketsAt(text, at);
+    const innermost = open[open.length - 1];
+    const closers = open.map(closer).reverse().join('');
+    return {
+      message: 'file ends before the JSON value is complete (truncated?)',
+      fix: innermost ? `restore the rest of the file, or close ${opened(innermost)}${open.length > 1 ? ` and the ${open.length - 1} around it (${closers})` : ` with '${closers}'`}` : 'restore the rest of the file',
+      offset: at,
+    };
   }
-  if (before.endsWith(',') && (code === 'PropertyNameExpected' || code === 'ValueExpected')) {
-    return { message: 'trailing comma', fix: 'remove the comma before the closing bracket (JSON allows no trailing commas)' };
+  if (code === 'PropertyNameExpected' || code === 'ValueExpected') {
+    if (ch === ',' && prev === ',') {
+      return { message: 'two commas in a row', fix: 'remove one of them: JSON puts exactly one comma between two entries', offset: at };
+    }
+    if ((ch === '}' || ch === ']') && prev === ',') {
+      return { message: 'trailing comma', fix: `remove the comma before the closing '${ch}' (JSON allows no trailing commas)`, offset: prevAt };
+    }
+    if (ch === ',' && (prev === '{' || prev === '[')) {
+      return { message: `comma before the first ${prev === '{' ? 'entry' : 'item'}`, fix: `remove the comma after '${prev}'`, offset: at };
+    }
+    if (prev === ':') {
+      const key = keyEndingAt(text, previousSignificant(text, prevAt));
+      if (ch === ':') return { message: `two colons after ${key ?? 'the key'}`, fix: 'remove one of them', offset: at };
+      if (ch === ',' || ch === '}' || ch === ']') {
+        return { message: `${key ?? 'the key'} has no value`, fix: `write a value after the colon (null, if there is none), or remove ${key ?? 'the key'}`, offset: at };
+      }
+    }
   }
-  return { message: `invalid JSON: ${humanParseError(code)}`, fix: 'check brackets, commas and quotes near this position' };
+  if (code === 'ColonExpected' || (code === 'InvalidSymbol' && ch === '=')) {
+    const key = keyEndingAt(text, prevAt);
+    if (ch === '=') return { message: `'=' after ${key ?? 'a key'}: JSON separates a key from its value with ':'`, fix: `write ${key ?? '"key"'}: <value>`, offset: at };
+    return { message: `missing ':' after the key ${key ?? ''}`.trimEnd(), fix: `write ${key ?? '"key"'}: <value>; in an object every entry is a key, a colon and a value`, offset: prevAt + 1 };
+  }
+  if (code === 'CommaExpected') {
+    const open = openBracketsAt(text, at);
+    const innermost = open[open.length - 1];
+    if ((ch === '}' || ch === ']') && innermost && closer(innermost) !== ch) {
+      return {
+        message: `'${ch}' where ${opened(innermost)} needs its '${closer(innermost)}'`,
+        fix: `close the ${innermost.char === '{' ? 'object' : 'array'} with '${closer(innermost)}' before this '${ch}', or remove the '${ch}' if it is one too many`,
+        offset: at,
+      };
+    }
+    if (/\d/.test(ch) && /(?:^|[^\d.eE])-?0$/.test(text.slice(Math.max(0, prevAt - 2), prevAt + 1))) {
+      return { message: 'a JSON number cannot start with 0', fix: `write ${text.slice(prevAt, at + tokenAt(text, at).length).replace(/^(-?)0+(?=\d)/, '$1')}, or a string if the zeros matter ("${text.slice(prevAt, at + tokenAt(text, at).length)}")`, offset: prevAt };
+    }
+    if (ch === ':') {
+      return { message: "unexpected ':' after a value", fix: innermost?.char === '[' ? 'an array holds values only; use an object for "key": value pairs' : 'one colon per entry: "key": value, then a comma', offset: at };
+    }
+    const where = locationOf(prevAt).line === locationOf(at).line ? `after '${tokenAt(text, previousTokenStart(text, prevAt))}'` : `at the end of line ${locationOf(prevAt).line}`;
+    return {
+      message: `missing comma before ${token}`,
+      fix: `add ',' ${where}; in JSON every two ${innermost?.char === '[' ? 'items' : 'entries'} are separated by a comma`,
+      offset: prevAt + 1,
+    };
+  }
+  if (code === 'InvalidSymbol') {
+    const open = openBracketsAt(text, at);
+    const innermost = open[open.length - 1];
+    const keyExpected = innermost?.char === '{' && (prev === '{' || prev === ',');
+    if (ch === "'") {
+      const body = /^'([^'\n]*)'/.exec(text.slice(at))?.[1];
+      return { message: `single quotes: JSON ${keyExpected ? 'keys' : 'strings'} are written in double quotes`, fix: `write ${JSON.stringify(body ?? 'text')}`, offset: at };
+    }
+    const word = /^[A-Za-z_$][A-Za-z0-9_$-]*/.exec(text.slice(at))?.[0];
+    if (word && keyExpected) return { message: `key ${word} is not quoted`, fix: `write "${word}": JSON keys are strings in double quotes`, offset: at };
+    if (word && Object.hasOwn(WORD_VALUES, word)) return { message: `${word} is not a JSON value`, fix: `write ${WORD_VALUES[word]} (lower case)`, offset: at };
+    if (word === 'NaN' || word === 'Infinity' || word === 'undefined') return { message: `JSON has no ${word}`, fix: 'write null, or leave the key out', offset: at };
+    if (word) return { message: `${word} is not a JSON value`, fix: `write "${word}" if it is a string: JSON strings are in double quotes`, offset: at };
+    if (ch === ';') return { message: "';' between entries", fix: "JSON separates entries with ','", offset: at };
+    if (ch === '.' && /^\.\d/.test(text.slice(at))) return { message: 'a JSON number needs a digit before the decimal point', fix: `write 0${tokenAt(text, at)}`, offset: at };
+    if (ch === '+' && /^\+\d/.test(text.slice(at))) return { message: "a JSON number has no '+' sign", fix: `write ${tokenAt(text, at).slice(1)}`, offset: at };
+  }
+  if (code === 'EndOfFileExpected') {
+    const root = openBracketsAt(text, at).length === 0 && (prev === '}' || prev === ']') ? prevAt : undefined;
+    return {
+      message: root !== undefined ? `text after the end of the file's value: the '${prev}' at ${lineCol(root)} already closes the top-level ${prev === '}' ? 'object' : 'array'}` : 'text after the end of the JSON value',
+      fix:
+        root !== undefined
+          ? `if that '${prev}' is one too many (it closes the file early), remove it; otherwise remove what follows: a JSON file holds one value`
+          : 'a JSON file holds one value: remove what follows it',
+      offset: at,
+    };
+  }
+  if (code === 'InvalidEscapeCharacter' || code === 'InvalidUnicode') {
+    // jsonc-parser points at the string; point at the escape itself.
+    const bad = invalidEscapeIn(text, at);
+    return {
+      message: `invalid escape ${bad !== undefined ? `'${text.slice(bad, bad + 2)}' ` : ''}in a string`,
+      fix: 'JSON knows \\" \\\\ \\/ \\b \\f \\n \\r \\t and \\uXXXX; write a backslash itself as \\\\',
+      offset: bad ?? at,
+    };
+  }
+  if (code === 'InvalidCharacter') {
+    let control = at + 1;
+    while (control < text.length && text.charCodeAt(control) >= 0x20) control++;
+    return { message: 'a control character (a tab or line break) inside a string', fix: 'write it escaped: \\t for a tab, \\n for a line break', offset: control < text.length ? control : at };
+  }
+  return { message: `invalid JSON: ${humanParseError(code)}`, fix: 'check brackets, commas and quotes near this position', offset: at };
+}
+
+/** The offset of the first invalid escape in the string that opens at `quote`. */
+function invalidEscapeIn(text: string, quote: number): number | undefined {
+  for (let i = quote + 1; i < text.length && text[i] !== '"' && text[i] !== '\n'; i++) {
+    if (text[i] !== '\\') continue;
+    const next = text.charAt(i + 1);
+    if (next === 'u' ? !/^[0-9a-fA-F]{4}$/.test(text.slice(i + 2, i + 6)) : !'"\\/bfnrt'.includes(next)) return i;
+    i++;
+  }
+  return undefined;
+}
+
+/** Where the token that ends at `end` starts: a string's opening quote, or a run of word characters. */
+function previousTokenStart(text: string, end: number): number {
+  if (text[end] === '"') {
+    let start = end - 1;
+    while (start >= 0 && !(text[start] === '"' && !isEscaped(text, start))) start--;
+    return Math.max(start, 0);
+  }
+  let start = end;
+  while (start > 0 && /[A-Za-z0-9_.+-]/.test(text.charAt(start - 1))) start--;
+  return start;
 }
 
 function humanParseError(code: string): string {

@@ -4,7 +4,7 @@
  * keep them from retrying in step.
  */
 import { systemClock, type Clock } from './clock';
-import { classifyAwsError, describeAwsError, isRetryable } from './errors';
+import { awsCause, classifyAwsError, describeAwsError, isRetryable } from './errors';
 
 export interface RetryOptions {
   /**
@@ -108,7 +108,10 @@ export async function awsCall<T>(options: AwsCallOptions, describe: () => { acti
         deadline: options.deadline,
         onRetry: ({ attempt, delayMs, error }) => {
           const { action, subject } = describe();
-          options.onRetry?.(`${action} on ${subject}: ${(error as Error).name ?? 'error'} (attempt ${attempt}); retrying in ${(delayMs / 1000).toFixed(1)} s`);
+          // The cause, not just the error's class name: a DNS failure's name is plain 'Error'.
+          // Where the network failed, also what to check: retrying alone may not fix it.
+          const cause = awsCause(error, options.region);
+          options.onRetry?.(`${action} on ${subject}: ${cause.what}${cause.network ? `: ${cause.hint}` : ''} (attempt ${attempt}); retrying in ${(delayMs / 1000).toFixed(1)} s`);
         },
       },
       options.retry,

@@ -21,7 +21,7 @@ describe('usage', () => {
   test.each([
     [['frobnicate'], "unknown command 'frobnicate'"],
     [['validate', '--format', 'yaml'], '--format must be one of text, json'],
-    [['validate', '--colour'], "Unknown option '--colour'"],
+    [['validate', '--colour'], "unknown option '--colour' (validate takes --root, --strict, --format)"],
     [['diff'], '--base is required'],
   ])('%j exits 2 with a reason and the usage', async (args, message) => {
     const r = await run(args);

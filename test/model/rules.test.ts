@@ -51,7 +51,8 @@ describe('rules AppConfig accepts parse', () => {
 
 describe('rules AppConfig rejects fail with a located reason', () => {
   test.each([
-    ['unbalanced', '(eq $a "b"', 'unbalanced parentheses'],
+    ['unbalanced', '(eq $a "b"', "'(eq' at character 1 is not closed"],
+    ['missing operand at the end', '(eq $a', "rule ends where an operand of 'eq' was expected"],
     ['unknown operator', '(equals $a "b")', "unknown operator 'equals'"],
     ['not an expression', '$a', 'a rule is an expression in parentheses'],
     ['unquoted string', '(eq $a pro)', "'pro' is not a value"],
@@ -67,7 +68,8 @@ describe('rules AppConfig rejects fail with a located reason', () => {
     ['split by literal', '(split pct::10 by::"u")', "'by::' takes a context value"],
     ['split unknown arg', '(split pct::10 by::$u salt::"x")', "has no argument 'salt::'"],
     ['unterminated string', '(eq $a "b)', 'string is not terminated'],
-    ['trailing text', '(eq $a 1) (eq $b 2)', 'unexpected text after the end'],
+    ['trailing text', '(eq $a 1) foo', 'unexpected text after the end'],
+    ['a second expression', '(eq $a 1) (eq $b 2)', 'a second expression starts at character 11'],
     ['empty', '   ', 'rule is empty'],
     ['stray character', '(eq $a #1)', "unexpected character '#'"],
     ['bad timestamp', '(gt $d 2024-13-45)', 'not a valid timestamp'],
@@ -216,6 +218,138 @@ describe('timestamps name a day that exists', () => {
       expect(d).toMatchObject({ file: 'flags/groupsync-v3.json' });
       const line = edited.split('\n')[d!.line - 1]!;
       expect(line.slice(d!.column - 1)).toMatch(/^2025-02-30T00:00:00Z\)/);
+    } finally {
+      rmrf(dir);
+    }
+  });
+});
+
+describe('rule syntax errors suggest the fix', () => {
+  /** The fix's `"rule": "..."` as the rule text it offers; that text must parse. */
+  const offered = (fix: string | undefined): string => {
+    const m = /"rule": ("(?:[^"\\]|\\.)*")/.exec(fix ?? '');
+    if (!m) throw new Error(`no rewritten rule in the fix: ${fix}`);
+    return JSON.parse(m[1]!) as string;
+  };
+  const failure = (rule: string) => {
+    const r = parseRule(rule);
+    if (r.ok) throw new Error(`${rule} parsed`);
+    return r;
+  };
+
+  test.each([
+    ['single quotes', `(eq $tier 'pro')`, 'not single quotes', '"pro"'],
+    ['backticks', '(eq $tier `pro`)', 'not backticks', '"pro"'],
+    ['typographic quotes pasted from a document', '(eq $tier \u201cpro\u201d)', 'not typographic quotes', '"pro"'],
+  ])('rules: %s are answered with "use double quotes"', (_what, rule, message, example) => {
+    const r = failure(rule);
+    expect(r.message).toContain(`strings are written in double quotes, ${message}`);
+    expect(r.fix).toContain(`use double quotes: ${example}`);
+    expect(r.fix).toContain('\\"pro\\"');
+    expect(rule.slice(r.offset, r.offset + 1)).not.toBe('"');
+    expect(r.offset).toBe(rule.indexOf('pro') - 1);
+  });
+
+  test.each([
+    ['one colon', '(split pct:10 by::$userId)', "'pct:10' has one colon", 'write pct::10'],
+    ['one colon and a space', '(split pct: 10 by::$userId)', "'pct: 10' has one colon", 'write pct::10'],
+    ['an equals sign', '(split by::$userId pct=25)', "'pct=25' has '='", 'write pct::25'],
+    ['one colon on a context value', '(split pct::10 by:$userId)', "'by:$userId' has one colon", 'write by::$userId'],
+  ])('rules: a named argument with %s is answered with the :: form', (_what, rule, message, fix) => {
+    const r = failure(rule);
+    expect(r.message).toBe(`named arguments take two colons: ${message}`);
+    expect(r.fix).toBe(fix);
+    expect(rule.slice(r.offset)).toMatch(/^\s*[:=]/);
+    // The suggestion, applied, parses.
+    expect(parseRule(`${rule.slice(0, r.offset)}::${rule.slice(r.offset).replace(/^\s*[:=]\s*/, '')}`).ok).toBe(true);
+  });
+
+  test('rules: a percent sign after pct:: is answered with a plain number', () => {
+    const r = failure('(split pct::10% by::$u)');
+    expect(r.message).toContain("unexpected '%'");
+    expect(r.fix).toContain('pct::10 means 10 percent');
+  });
+
+  test.each([
+    ['a comparison not closed', '(eq $tier "pro"', "'(eq' at character 1 is not closed; add ')' at the end of the rule (character 16)", '(eq $tier "pro")'],
+    ['an and not closed', '(and (eq $tier "pro") (eq $a "b")', "'(and' at character 1 is not closed; add ')' at the end of the rule (character 34)", '(and (eq $tier "pro") (eq $a "b"))'],
+    [
+      'two not closed',
+      '(and (eq $a 1) (or (eq $b 2) (eq $c 3)',
+      "2 expressions are not closed: '(and' at character 1, '(or' at character 16; add '))' at the end of the rule",
+      '(and (eq $a 1) (or (eq $b 2) (eq $c 3)))',
+    ],
+    [
+      'an inner comparison closed too late',
+      '(and (eq $a "b" (eq $c "d"))',
+      "'(eq' at character 6 is not closed where its operands end; add ')' at character 16, after '(eq $a \"b\"'",
+      '(and (eq $a "b") (eq $c "d"))',
+    ],
+    [
+      "an inner comparison's ')' typed at the end",
+      '(and (eq $a "b" (eq $c "d")))',
+      "move the rule's last ')' to character 16",
+      '(and (eq $a "b") (eq $c "d"))',
+    ],
+    ['one ) too many', '(eq $tier "pro"))', "')' at character 17 closes nothing", '(eq $tier "pro")'],
+    ['two expressions side by side', '(eq $a 1) (eq $b 2)', 'a second expression starts at character 11', '(and (eq $a 1) (eq $b 2))'],
+  ])('rules: a missing or extra parenthesis (%s) says where, and the rule it offers parses', (_what, rule, message, fixed) => {
+    const r = failure(rule);
+    expect(r.message).toContain(message);
+    expect(offered(r.fix)).toBe(fixed);
+    expect(parseRule(offered(r.fix)).ok).toBe(true);
+  });
+
+  test('rules: no rewrite is offered when adding a parenthesis would not make the rule parse', () => {
+    const r = failure('(eq $a "b" "c")');
+    expect(r.message).toBe("expected ')' to close 'eq' (it takes two operands)");
+    expect(r.fix).toBeUndefined();
+  });
+
+  test.each([
+    ['equal', 'eq'],
+    ['equals', 'eq'],
+    ['EQ', 'eq'],
+    ['startsWith', 'begins_with'],
+    ['starts_with', 'begins_with'],
+    ['endsWith', 'ends_with'],
+    ['beginswith', 'begins_with'],
+    ['contain', 'contains'],
+    ['exist', 'exists'],
+    ['regex', 'matches'],
+    ['neq', '(not (eq ...))'],
+    ['frobnicate', undefined],
+  ])('rules: unknown operator %s suggests %s', (word, guess) => {
+    const r = failure(`(${word} $a "b")`);
+    expect(r.offset).toBe(1);
+    if (guess) {
+      expect(r.message).toBe(`unknown operator '${word}'; did you mean '${guess}'?`);
+      expect(r.fix).toMatch(new RegExp(`^write ${guess.startsWith('(') ? '' : '\\('}${guess.replace(/[()\\.]/g, '\\$&')}`));
+    } else {
+      expect(r.message).not.toContain('did you mean');
+    }
+    expect(r.fix).toContain('the operators are eq, gt, gte');
+  });
+
+  test('rules: an infix comparison is answered with the operator first', () => {
+    const r = failure('($tier eq "pro")');
+    expect(r.message).toContain("'eq' comes second: the operator is written first");
+    expect(r.fix).toContain('(eq <left> <right>)');
+  });
+
+  test('rules: validate shows the suggestion at the rule in the flags file', () => {
+    const dir = copySample();
+    try {
+      const file = path.join(dir, 'flags', 'payment-service-v2.json');
+      const text = fs.readFileSync(file, 'utf8');
+      const edited = text.replace('(split pct::10 by::$userId seed::', '(split pct:10 by::$userId seed::');
+      expect(edited).not.toBe(text);
+      fs.writeFileSync(file, edited);
+      const { model, diagnostics } = loadWorkspaceFromDisk(dir);
+      expect(model).toBeUndefined();
+      const d = diagnostics.find((x) => x.rule === 'flags/rule-syntax');
+      expect(d).toMatchObject({ file: 'flags/payment-service-v2.json', message: expect.stringContaining("'pct:10' has one colon"), fix: 'write pct::10' });
+      expect(edited.split('\n')[d!.line - 1]!.slice(d!.column - 1)).toMatch(/^:10 by/);
     } finally {
       rmrf(dir);
     }

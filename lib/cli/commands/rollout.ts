@@ -124,11 +124,14 @@ Talks to AWS AppConfig in the environment's account and region (config/workload.
 with the default AWS credential chain. Profiles: every profile of every application in
 the environment, or the ones --app and --profile pick.
   status     the latest deployment of each profile: state, percentage, events, and whether it
-             carries what this checkout compiles (--format json for scripts). Exit 0.
+             carries what this checkout compiles (--format json for scripts). Exit 0 once it
+             has printed them, whatever their states (a rolled-back deployment too: use wait
+             to gate on them); exit 1 only when it cannot (an AWS error, an invalid workspace).
   wait       the rollout gate: waits until the latest deployment of each profile is COMPLETE
              and carries what this checkout compiles; a progress bar on a terminal, plain
              lines in CI logs. Exit 0 then; exit 1 as soon as one is rolling back, rolled back,
-             reverted, never deployed or carries other content, and on timeout.
+             reverted, never deployed or carries other content, on timeout, and when
+             interrupted (Ctrl-C).
   stop       StopDeployment on each deployment still in progress (AppConfig rolls it back);
              with --revert, also on COMPLETE ones (AllowRevert: back to the previous version,
              possible for 72 hours). Exit 1 if any stop failed.
@@ -141,9 +144,10 @@ the environment, or the ones --app and --profile pick.
   --timeout  wait: the gate's limit in minutes (default pipeline.gateTimeoutMinutes, else
              ${DEFAULT_WAIT_TIMEOUT_MINUTES}); status, stop: minutes allowed for retries (default ${DEFAULT_CALL_TIMEOUT_MINUTES})
   --interval wait: seconds between polls (default ${DEFAULT_INTERVAL_SECONDS})
-Throttling and AppConfig server errors are retried with backoff; missing credentials,
-missing resources and denied calls end the command with a one-line reason. Exit 2 on a
-usage error.`,
+Throttling, AppConfig server errors and network failures are retried with backoff, each
+retry line naming its cause; missing credentials, missing resources and denied calls end
+the command with a one-line reason. Every action exits 1 on such an error or when the
+workspace does not validate, and 2 on a usage error.`,
     options: { ...SELECTION_OPTIONS, interval: { type: 'string' }, revert: { type: 'boolean', default: false }, format: { type: 'string' }, commit: { type: 'string' } },
     allowPositionals: true,
     async run(args, io) {

@@ -1,6 +1,7 @@
 import { loadWorkspace, DiskTree } from '../../model';
 import { choiceOption, EXIT_FAILURE, EXIT_OK, type Command } from '../command';
-import { printDiagnostics, ROOT_OPTION, summary, workspaceRoot } from '../workspace';
+import { formatDiagnosticStyled, styleFor } from '../output';
+import { ROOT_OPTION, summary, workspaceRoot } from '../workspace';
 
 export const validateCommand: Command = {
   name: 'validate',
@@ -23,9 +24,13 @@ because a change to one file can break another.`,
     if (format === 'json') {
       io.stdout.write(`${JSON.stringify({ ok: errors === 0, errors, warnings: result.diagnostics.length - errors, diagnostics: result.diagnostics }, null, 2)}\n`);
     } else {
-      printDiagnostics(result.diagnostics, io);
+      // Colour only on a terminal (see colourEnabled); piped or in CI the lines are plain.
+      const s = styleFor(io.stdout, io.env);
+      for (const d of result.diagnostics) io.stdout.write(`${formatDiagnosticStyled(d, s)}\n`);
       const docs = result.model ? `; ${result.model.documents.length} documents for ${result.model.environments.length} environments` : '';
-      io.stdout.write(`dynconf validate: ${summary(result.diagnostics)}${docs}\n`);
+      const counts = summary(result.diagnostics);
+      const shown = errors ? s.red(counts) : result.diagnostics.length ? s.yellow(counts) : counts;
+      io.stdout.write(`dynconf validate: ${shown}${docs}\n`);
     }
     return errors === 0 ? EXIT_OK : EXIT_FAILURE;
   },
