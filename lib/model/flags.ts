@@ -11,6 +11,12 @@ import type { AttributeConfig, AttributeConstraints, FlagConfig, FlagValueConfig
 
 export const MAX_ATTRIBUTES = 25;
 export const MAX_STRING_LENGTH = 1024;
+/**
+ * validate warns this many days before a flag's `expires`: two weeks is a sprint, time for
+ * its owner to remove the flag before it turns into a warning (or, with --strict, an error)
+ * on every run.
+ */
+export const EXPIRY_WARNING_DAYS = 14;
 
 /** One flag's value in one environment, ready for the document. */
 export type ResolvedValue =
@@ -34,6 +40,7 @@ export interface FlagsCheckOptions {
 
 export function resolveFlags(json: JsonFile, file: FlagsFileConfig, diags: Diagnostics, opts: FlagsCheckOptions): ResolvedFlag[] {
   const out: ResolvedFlag[] = [];
+  const warnUntil = addDays(opts.today, EXPIRY_WARNING_DAYS);
   for (const [key, flag] of Object.entries(file.flags)) {
     const at = (...p: (string | number)[]) => json.locate(['flags', key, ...p]);
     const atKey = (...p: (string | number)[]) => json.locateKey(['flags', key, ...p]);
@@ -54,6 +61,12 @@ export function resolveFlags(json: JsonFile, file: FlagsFileConfig, diags: Diagn
         field: key,
         fix: 'remove the flag and the code paths behind it, or move "expires" out with a reason in the description',
       });
+    } else if (flag.expires && flag.expires <= warnUntil) {
+      const days = daysBetween(opts.today, flag.expires);
+      diags.warning(at('expires'), 'flags/expires-soon', `flag expires on ${flag.expires}, ${days === 0 ? 'today' : `in ${days} day${days === 1 ? '' : 's'}`}${flag.owner ? ` (owner: ${flag.owner})` : ''}`, {
+        field: key,
+        fix: 'remove the flag and the code paths behind it before then, or move "expires" out with a reason in the description',
+      });
     }
 
     // Environments without an entry of their own all get the default: resolve (and
@@ -70,6 +83,16 @@ export function resolveFlags(json: JsonFile, file: FlagsFileConfig, diags: Diagn
     out.push({ key, config: flag, exposure: flag.exposure ?? 'server', values });
   }
   return out;
+}
+
+/** YYYY-MM-DD `days` after a YYYY-MM-DD date (UTC, so no daylight-saving day is 23 hours). */
+export function addDays(date: string, days: number): string {
+  return new Date(Date.parse(`${date}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
+}
+
+/** Whole days from one YYYY-MM-DD date to another; negative when `to` is earlier. */
+export function daysBetween(from: string, to: string): number {
+  return Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000);
 }
 
 function checkAttributeDefinitions(key: string, flag: FlagConfig, at: (...p: (string | number)[]) => Location, diags: Diagnostics): void {

@@ -54,7 +54,7 @@ export function readLayout(tree: SourceTree, diags: Diagnostics): JsonFile | und
 }
 
 /** Every declared application has a part, and every part belongs to a declared application. */
-export function checkLayoutApplications(layout: JsonFile, applications: readonly string[], workloadJson: JsonFile, diags: Diagnostics): StackLayout {
+export function checkLayoutApplications(layout: JsonFile, applications: readonly string[], workloadJson: JsonFile, diags: Diagnostics, options: { readonly othersFailing?: boolean } = {}): StackLayout {
   const parts = (layout.value as LayoutFileConfig).parts;
   const declared = new Set(applications);
   for (const app of Object.keys(parts)) {
@@ -68,7 +68,11 @@ export function checkLayoutApplications(layout: JsonFile, applications: readonly
     if (Object.hasOwn(parts, app)) continue;
     diags.error(workloadJson.locateKey(['applications', app]), 'layout/missing-application', `application '${app}' has no stack part in ${LAYOUT_FILE}`, {
       field: `applications.${app}`,
-      fix: 'run `npx dynconf layout`: it places new applications without moving existing ones',
+      // `dynconf layout` places an application by the size of its documents, so it runs only on
+      // a workspace that compiles: sending someone to it before then costs them a round.
+      fix: options.othersFailing
+        ? 'fix the other errors first, then run `npx dynconf layout` (it sizes each application from its compiled documents); it places new applications without moving existing ones'
+        : 'run `npx dynconf layout`: it places new applications without moving existing ones',
     });
   }
   return { parts: Object.fromEntries(applications.filter((a) => Object.hasOwn(parts, a)).map((a) => [a, parts[a]!])) };

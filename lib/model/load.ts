@@ -3,15 +3,16 @@
  */
 import { canonicalJson } from './canonical';
 import { recordDocumentBytes } from './capacity';
-import { Diagnostics, unknownNameFix, type Diagnostic } from './diagnostics';
+import { didYouMean, Diagnostics, unknownNameFix, type Diagnostic } from './diagnostics';
 import { FeatureFlagsWriter, isBrowserFlag, resolveFlags, type ResolvedFlag } from './flags';
-import { checkLayoutApplications, checkPartsWithinBudget, checkSlicesFit, readLayout, type StackLayout } from './layout';
+import { checkLayoutApplications, checkPartsWithinBudget, checkSlicesFit, LAYOUT_FILE, readLayout, type StackLayout } from './layout';
 import { MAX_DOCUMENT_BYTES, type ApplicationModel, type ConfigDocument, type Model, type ProfileName } from './model';
 import { checkOpsEnvironment, compileOpsSchema, overlay, withoutSchemaKey, type OpsSchema } from './ops';
 import { checkServiceQuotas } from './quotas';
 import { checkFormat } from './schema-check';
 import { scanForSecrets } from './secrets';
 import { DiskTree, parseFile, reportOther, type DirEntry, type JsonFile, type SourceTree } from './source';
+import { applicationNamePattern, oneLine, starterOpsDefault, starterOpsSchema } from './starter';
 import type { FlagsFileConfig, WorkloadConfig } from './types';
 import { checkWorkload, pipelineSteps } from './workload';
 
@@ -113,10 +114,14 @@ function loadChecked(tree: SourceTree, options: LoadOptions, diags: Diagnostics)
   const environments = workload ? Object.keys(workload.environments) : undefined;
   const appNames = workload ? Object.keys(workload.applications) : undefined;
 
-  const flagsByApp = loadFlags(tree, diags, { environments, appNames, today, strict, workloadJson });
-  const opsByApp = loadOps(tree, diags, { environments, appNames, workloadJson });
+  const found: Found = { flagsFiles: new Set(), opsDirs: new Set(), undeclared: new Map() };
+  const flagsByApp = loadFlags(tree, diags, { environments, appNames, today, strict, workloadJson, found });
+  const opsByApp = loadOps(tree, diags, { environments, appNames, workloadJson, found });
   const layoutJson = options.withoutLayout ? undefined : readLayout(tree, diags);
-  const layout: StackLayout | undefined = options.withoutLayout ? { parts: {} } : layoutJson && appNames && workloadJson ? checkLayoutApplications(layoutJson, appNames, workloadJson, diags) : undefined;
+  // `dynconf layout` needs a workspace that compiles: when something else is broken, its fix says so.
+  const othersFailing = diags.hasErrors();
+  const layout: StackLayout | undefined = options.withoutLayout ? { parts: {} } : layoutJson && appNames && workloadJson ? checkLayoutApplications(layoutJson, appNames, workloadJson, diags, { othersFailing }) : undefined;
+  if (appNames) reportUndeclaredApplications(found, appNames, layoutJson, diags);
 
   if (!workload || !environments || diags.hasErrors()) return { diagnostics: diags.all };
 
@@ -182,11 +187,11 @@ function lazyDocument(meta: Pick<ConfigDocument, 'environment' | 'application' |
   return doc as ConfigDocument;
 }
 
-function readJson(tree: SourceTree, file: string, diags: Diagnostics): JsonFile | undefined {
+function readJson(tree: SourceTree, file: string, diags: Diagnostics, missingFix = `create ${file}`): JsonFile | undefined {
   const kind = tree.kind(file);
   const start = { file, line: 1, column: 1 };
   if (kind === undefined) {
-    diags.error(start, 'file/missing', 'file does not exist', { fix: `create ${file}` });
+    diags.error(start, 'file/missing', 'file does not exist', { fix: missingFix });
     return undefined;
   }
   if (kind === 'directory') {
@@ -218,6 +223,93 @@ interface Context {
   readonly environments: readonly string[] | undefined;
   readonly appNames: readonly string[] | undefined;
   readonly workloadJson: JsonFile | undefined;
+  readonly found: Found;
+}
+
+/** What the listings of flags/ and config/ops/ showed, to name every missing piece of an application at once. */
+interface Found {
+  /** Applications with an entry flags/<app>.json (of any kind). */
+  readonly flagsFiles: Set<string>;
+  /** Applications with an entry config/ops/<app> (of any kind). */
+  readonly opsDirs: Set<string>;
+  /** Applications workload.json does not declare, by the file or folder that names them. */
+  readonly undeclared: Map<string, { flagsFile?: string; opsDir?: string }>;
+}
+
+function noteUndeclared(found: Found, app: string, piece: { flagsFile: string } | { opsDir: string }): void {
+  found.undeclared.set(app, { ...found.undeclared.get(app), ...piece });
+}
+
+const NEW_APP_COMMAND = (app: string, owner = false) => `\`npx dynconf new app ${app}${owner ? ' --owner <team>' : ''}\``;
+
+/** `create <file> containing <json>`: the exact starter content, so that following the fix passes the next run. */
+function createOpsFiles(app: string, which: readonly ('schema.json' | 'default.json')[]): string {
+  const content = { 'schema.json': starterOpsSchema(app), 'default.json': starterOpsDefault() };
+  return which.map((f) => `create ${OPS_DIR}/${app}/${f} containing ${oneLine(content[f])}`).join(' and ');
+}
+
+const FLAGS_STARTER = '{ "flags": {} }';
+
+/**
+ * An application that has a flags file or an ops folder but no entry in workload.json: one
+ * error at the piece that names it, listing every other piece it lacks, so that adding an
+ * application by hand takes one run of validate, not one per piece. A name close to a
+ * declared application that lacks this very piece is most likely a typo: then renaming
+ * comes first.
+ */
+function reportUndeclaredApplications(found: Found, appNames: readonly string[], layoutJson: JsonFile | undefined, diags: Diagnostics): void {
+  const pattern = applicationNamePattern();
+  for (const [app, pieces] of found.undeclared) {
+    const file = pieces.flagsFile ?? pieces.opsDir!;
+    const where = { file, line: 1, column: 1 };
+    const rule = pieces.flagsFile ? 'flags/undeclared-application' : 'ops/undeclared-application';
+    const guess = didYouMean(app, appNames);
+    const renameTo = (name: string) => (pieces.flagsFile ? `${FLAGS_DIR}/${name}.json` : `${OPS_DIR}/${name}/`);
+    // A typo of a declared application that lacks this piece: renaming is the fix. One that has
+    // it already: renaming would overwrite it, so the content has to move instead.
+    const guessLacksPiece = guess !== undefined && (pieces.flagsFile ? !found.flagsFiles.has(guess) : !found.opsDirs.has(guess));
+    const rename = guess
+      ? guessLacksPiece
+        ? `did you mean '${guess}'? Then rename ${file} to ${renameTo(guess)}`
+        : `did you mean '${guess}'? It has ${renameTo(guess)} already: move this content there and remove ${file}`
+      : undefined;
+    if (!pattern.test(app)) {
+      diags.error(where, rule, `'${app}' is not a valid application name, and ${WORKLOAD_FILE} does not declare it`, {
+        fix: rename ?? `rename ${file}: application names match ${pattern.source}`,
+      });
+      continue;
+    }
+    const missing: string[] = [];
+    const steps = [`add ${oneLine({ [app]: { owner: '<team>', description: '<what it does>' } }).slice(2, -2)} to "applications" in ${WORKLOAD_FILE}`];
+    if (!found.flagsFiles.has(app)) {
+      missing.push(`${FLAGS_DIR}/${app}.json`);
+      steps.push(`create ${FLAGS_DIR}/${app}.json containing ${FLAGS_STARTER}`);
+    }
+    if (!pieces.opsDir) {
+      missing.push(`${OPS_DIR}/${app}/schema.json`, `${OPS_DIR}/${app}/default.json`);
+      steps.push(createOpsFiles(app, ['schema.json', 'default.json']));
+    }
+    const layoutParts = (layoutJson?.value as { parts?: Record<string, unknown> } | undefined)?.parts;
+    if (layoutParts && !Object.hasOwn(layoutParts, app)) {
+      missing.push(`a part in ${LAYOUT_FILE}`);
+      steps.push('then run `npx dynconf layout`');
+    }
+    const kept = [pieces.flagsFile, pieces.opsDir && `${pieces.opsDir}/`].filter(Boolean).join(' and ');
+    const declare = `to add '${app}', run ${NEW_APP_COMMAND(app, true)} (it keeps ${kept} and writes the rest), or by hand: ${steps.join('; ')}`;
+    const fix = rename && guessLacksPiece ? `${rename}; ${declare}` : rename ? `${declare}; ${rename}` : declare;
+    // For a likely typo, the pieces a new application would need are noise in the message (the fix still has them).
+    const lacks = missing.length && !guessLacksPiece ? `, and has no ${listWords(missing)}` : '';
+    diags.error(where, rule, `application '${app}' is not declared in ${WORKLOAD_FILE}${lacks}`, { fix });
+    if (pieces.flagsFile && pieces.opsDir) {
+      diags.error({ file: pieces.opsDir, line: 1, column: 1 }, 'ops/undeclared-application', `application '${app}' is not declared in ${WORKLOAD_FILE}`, {
+        fix: `declare it as the error at ${pieces.flagsFile} says, or run ${NEW_APP_COMMAND(app, true)}`,
+      });
+    }
+  }
+}
+
+function listWords(items: readonly string[]): string {
+  return items.length <= 1 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} or ${items.at(-1)}`;
 }
 
 function loadFlags(tree: SourceTree, diags: Diagnostics, ctx: Context & { today: string; strict: boolean }): Map<string, ResolvedFlag[]> {
@@ -239,23 +331,22 @@ function loadFlags(tree: SourceTree, diags: Diagnostics, ctx: Context & { today:
       diags.error({ file, line: 1, column: 1 }, 'flags/unexpected-file', 'flags/ holds only <app>.json files', { fix: 'move this file elsewhere' });
       continue;
     }
-    if (ctx.appNames && !ctx.appNames.includes(app)) {
-      diags.error({ file, line: 1, column: 1 }, 'flags/undeclared-application', `application '${app}' is not declared in ${WORKLOAD_FILE}`, {
-        fix: unknownNameFix('application', app, ctx.appNames).replace('environment', 'application'),
-      });
-      continue;
-    }
+    ctx.found.flagsFiles.add(app);
+    // An undeclared application's file is still checked: its own problems belong in the same run.
+    const declared = !ctx.appNames || ctx.appNames.includes(app);
+    if (!declared) noteUndeclared(ctx.found, app, { flagsFile: file });
     const json = parseFile(tree, file, diags);
     if (!json) continue;
     scanForSecrets(json, diags);
     if (!checkFormat(json, 'flags', diags) || !ctx.environments) continue;
-    out.set(app, resolveFlags(json, json.value as FlagsFileConfig, diags, { environments: ctx.environments, today: ctx.today, strict: ctx.strict }));
+    const flags = resolveFlags(json, json.value as FlagsFileConfig, diags, { environments: ctx.environments, today: ctx.today, strict: ctx.strict });
+    if (declared) out.set(app, flags);
   }
   for (const app of ctx.appNames ?? []) {
     // An entry of another kind (a broken link) was reported above, with its real reason.
     if (!entries.some((e) => e.name === `${app}.json`)) {
       diags.error(ctx.workloadJson!.locateKey(['applications', app]), 'flags/missing-file', `application '${app}' has no ${FLAGS_DIR}/${app}.json`, {
-        fix: `create ${FLAGS_DIR}/${app}.json with { "flags": {} }`,
+        fix: `create ${FLAGS_DIR}/${app}.json containing ${FLAGS_STARTER}, or run ${NEW_APP_COMMAND(app)}, which writes every missing piece of '${app}'`,
       });
     }
   }
@@ -276,16 +367,17 @@ function loadOps(tree: SourceTree, diags: Diagnostics, ctx: Context): Map<string
   if (!appDirs) return out;
   for (const dir of appDirs) {
     const file = `${OPS_DIR}/${dir.name}`;
+    ctx.found.opsDirs.add(dir.name);
     if (dir.kind === 'other') reportOther(tree, file, diags);
     else if (dir.kind !== 'directory') {
       diags.error({ file, line: 1, column: 1 }, 'ops/unexpected-file', `${OPS_DIR}/ holds one directory per application`, { fix: `move it to ${OPS_DIR}/<app>/` });
     } else if (ctx.appNames && !ctx.appNames.includes(dir.name)) {
-      diags.error({ file, line: 1, column: 1 }, 'ops/undeclared-application', `application '${dir.name}' is not declared in ${WORKLOAD_FILE}`, {
-        fix: unknownNameFix('application', dir.name, ctx.appNames),
-      });
+      noteUndeclared(ctx.found, dir.name, { opsDir: file });
     }
   }
-  for (const app of ctx.appNames ?? appDirs.filter((d) => d.kind === 'directory').map((d) => d.name)) {
+  // Undeclared folders are checked too (see loadFlags); only declared applications compile.
+  const undeclaredDirs = [...ctx.found.undeclared].filter(([, p]) => p.opsDir).map(([app]) => app);
+  for (const app of ctx.appNames ? [...ctx.appNames, ...undeclaredDirs] : appDirs.filter((d) => d.kind === 'directory').map((d) => d.name)) {
     const dir = `${OPS_DIR}/${app}`;
     // A broken link or a file in place of the folder was reported with the listing above.
     if (tree.kind(dir) === 'other') continue;
@@ -293,13 +385,13 @@ function loadOps(tree: SourceTree, diags: Diagnostics, ctx: Context): Map<string
     if (!files) {
       if (tree.kind(dir) === undefined && ctx.workloadJson) {
         diags.error(ctx.workloadJson.locateKey(['applications', app]), 'ops/missing-directory', `application '${app}' has no ${dir}/`, {
-          fix: `create ${dir}/schema.json (draft-04) and ${dir}/default.json`,
+          fix: `${createOpsFiles(app, ['schema.json', 'default.json'])}, or run ${NEW_APP_COMMAND(app)}, which writes every missing piece of '${app}'`,
         });
       }
       continue;
     }
-    const schemaJson = readJson(tree, `${dir}/schema.json`, diags);
-    const defaultsJson = readJson(tree, `${dir}/default.json`, diags);
+    const schemaJson = readJson(tree, `${dir}/schema.json`, diags, createOpsFiles(app, ['schema.json']));
+    const defaultsJson = readJson(tree, `${dir}/default.json`, diags, createOpsFiles(app, ['default.json']));
     if (defaultsJson) scanForSecrets(defaultsJson, diags);
     const schema = schemaJson ? compileOpsSchema(schemaJson, canonicalJson, diags) : undefined;
 

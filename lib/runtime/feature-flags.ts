@@ -4,7 +4,7 @@
  * `{ "<flag>": { "enabled": bool, ...attributes, "_variant"?: "<name>" } }` for one caller.
  */
 import { parseRule } from '../model';
-import { compileRule, type CompiledRule, type EvaluationContext } from './rule-evaluator';
+import { compileRule, type CompiledRule, type EvaluationContext, type RuleTrace } from './rule-evaluator';
 
 /** One flag as a service sees it. */
 export interface EvaluatedFlag {
@@ -18,6 +18,8 @@ export type EvaluatedFlags = Readonly<Record<string, EvaluatedFlag>>;
 
 interface CompiledVariant {
   readonly name: string;
+  /** The rule's text, for explanations. */
+  readonly rule?: string;
   readonly test?: CompiledRule;
   /** The evaluated flag this variant yields, built once. */
   readonly result: EvaluatedFlag;
@@ -26,6 +28,29 @@ interface CompiledVariant {
 type CompiledValue = { readonly kind: 'simple'; readonly result: EvaluatedFlag } | { readonly kind: 'variants'; readonly variants: readonly CompiledVariant[] };
 
 export class FeatureFlagsDocumentError extends Error {}
+
+/** How one variant fared for one context, in the order the variants are tried. */
+export interface VariantStep {
+  readonly name: string;
+  readonly rule?: string;
+  readonly enabled: boolean;
+  /**
+   * matched: its rule is TRUE and it is served; no-match: FALSE; unknown: UNKNOWN (a key
+   * missing or unreadable), which is not a match; default: it has no rule and is served
+   * because nothing before it matched; not-evaluated: an earlier variant was served.
+   */
+  readonly outcome: 'matched' | 'no-match' | 'unknown' | 'default' | 'not-evaluated';
+  /** How its rule evaluated, when it was evaluated. */
+  readonly trace?: RuleTrace;
+}
+
+/** What a flag evaluates to for one context, and why. */
+export interface FlagExplanation {
+  /** Exactly what evaluate() gives for this flag and context. */
+  readonly result: EvaluatedFlag;
+  /** Every variant in order, for a flag with variants; absent for a flag without. */
+  readonly variants?: readonly VariantStep[];
+}
 
 /** A feature-flags document ready to evaluate many times. */
 export class CompiledFeatureFlags {
@@ -56,6 +81,20 @@ export class CompiledFeatureFlags {
     return this.values.has(key);
   }
 
+  /**
+   * Evaluate one flag (which must exist: check with has()) with the same compiled rules and
+   * the same variant choice as evaluate(), recording how each variant's rule evaluated.
+   */
+  explain(key: string, context: EvaluationContext): FlagExplanation {
+    const value = this.values.get(key);
+    if (!value) throw new Error(`internal: no flag '${key}'`);
+    if (value.kind === 'simple') return { result: value.result };
+    const steps: VariantStep[] = [];
+    const result = chooseVariant(value.variants, context, steps);
+    for (const v of value.variants.slice(steps.length)) steps.push({ name: v.name, ...(v.rule !== undefined ? { rule: v.rule } : {}), enabled: v.result.enabled, outcome: 'not-evaluated' });
+    return { result, variants: steps };
+  }
+
   /** Evaluate every flag, or only `keys` (which must exist: check with has()). */
   evaluate(context: EvaluationContext, keys?: readonly string[]): EvaluatedFlags {
     const out: Record<string, EvaluatedFlag> = {};
@@ -68,9 +107,22 @@ export class CompiledFeatureFlags {
   }
 }
 
-function chooseVariant(variants: readonly CompiledVariant[], context: EvaluationContext): EvaluatedFlag {
+/** The one place a variant is chosen; with `steps`, each variant tried is recorded there. */
+function chooseVariant(variants: readonly CompiledVariant[], context: EvaluationContext, steps?: VariantStep[]): EvaluatedFlag {
   for (const v of variants) {
-    if (!v.test || v.test(context) === true) return v.result;
+    if (!steps) {
+      if (!v.test || v.test(context) === true) return v.result;
+      continue;
+    }
+    const rule = v.rule !== undefined ? { rule: v.rule } : {};
+    if (!v.test) {
+      steps.push({ name: v.name, ...rule, enabled: v.result.enabled, outcome: 'default' });
+      return v.result;
+    }
+    const trace: RuleTrace[] = [];
+    const matched = v.test(context, trace);
+    steps.push({ name: v.name, ...rule, enabled: v.result.enabled, outcome: matched === true ? 'matched' : matched === false ? 'no-match' : 'unknown', trace: trace[0]! });
+    if (matched === true) return v.result;
   }
   // The model requires a last variant without a rule; a document without one serves the last.
   return variants[variants.length - 1]!.result;
@@ -94,7 +146,7 @@ function compileValue(key: string, value: unknown): CompiledValue {
       test = compileRule(parsed.expr);
     }
     const attributes = isObject(v.attributeValues) ? v.attributeValues : {};
-    return { name: v.name, ...(test ? { test } : {}), result: Object.freeze({ enabled: v.enabled, ...attributes, _variant: v.name }) };
+    return { name: v.name, ...(test ? { test, rule: v.rule as string } : {}), result: Object.freeze({ enabled: v.enabled, ...attributes, _variant: v.name }) };
   });
   return { kind: 'variants', variants };
 }

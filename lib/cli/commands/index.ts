@@ -6,11 +6,14 @@ import { buildCommand } from './build';
 import { diffCommand } from './diff';
 import { layoutCommand } from './layout';
 import { manifestsCommand } from './manifests';
+import { newCommand } from './new';
 import { driftCommand } from './drift';
 import { emergencyCommand } from './emergency';
+import { evalCommand } from './eval';
+import { flagsCommand } from './flags';
 import { planCommand } from './plan';
 import { rolloutCommand } from './rollout';
 import { validateCommand } from './validate';
 import { verifyCommand } from './verify';
 
-export const COMMANDS: readonly Command[] = [validateCommand, layoutCommand, buildCommand, manifestsCommand, diffCommand, planCommand, rolloutCommand, driftCommand, emergencyCommand, verifyCommand, agentCommand, bffCommand];
+export const COMMANDS: readonly Command[] = [validateCommand, newCommand, layoutCommand, buildCommand, flagsCommand, evalCommand, manifestsCommand, diffCommand, planCommand, rolloutCommand, driftCommand, emergencyCommand, verifyCommand, agentCommand, bffCommand];
