@@ -57,6 +57,17 @@ export interface PipelineConfig {
   readonly gateTimeoutMinutes?: number;
   /** The CodeBuild image of every pipeline step, pinned by digest; default in lib/pipeline/build-image.ts. */
   readonly buildImage?: BuildImageConfig;
+  /** A pull-request check in CodeBuild for repositories whose pull requests GitHub Actions does not see (lib/pipeline/pr-check.ts). */
+  readonly pullRequestCheck?: PullRequestCheckConfig;
+}
+
+/** The hosts a CodeConnections connection reaches, as workload.json names them. */
+export type PrCheckProvider = 'bitbucket' | 'gitlab' | 'gitlab-self-managed' | 'github-enterprise' | 'github';
+
+export interface PullRequestCheckConfig {
+  readonly provider: PrCheckProvider;
+  /** The repository's clone URL; required for self-hosted providers, derived otherwise. */
+  readonly url?: string;
 }
 
 export interface BuildImageConfig {

@@ -222,3 +222,51 @@ export function acknowledgeArtifactBucket(bucket: s3.IBucket): void {
   };
   for (const [id, reason] of Object.entries(reasons)) acknowledge(resource, id, reason);
 }
+
+// ---- The PR check (pr-check.ts) ----
+
+const PR_CHECK_REPORTS = "the PR check's grant on its own report bucket and key (CodeBuild writes each pull request's diff there), nothing of the pipeline's";
+
+/** The IAM5 findings of the PR check's role, each with its reason; the context is its bucket and key, flattened. */
+export const PR_CHECK_GRANTS: readonly KnownGrant<ArtifactStore>[] = [
+  {
+    finding: /^(Action::s3:(GetObject|GetBucket|List|DeleteObject|Abort)\*|Resource::.*\/\*)$/,
+    actions: S3_ARTIFACT_ACTIONS,
+    when: (s, store) => resourcesOf(s).every((r) => store.buckets.has(r)),
+    reason: `${PR_CHECK_REPORTS}: that bucket and its objects only`,
+  },
+  {
+    finding: /^Action::kms:(ReEncrypt|GenerateDataKey)\*$/,
+    actions: KMS_ACTIONS,
+    when: (s, store) => resourcesOf(s).every((r) => store.keys.has(r)),
+    reason: PR_CHECK_REPORTS,
+  },
+  PIPELINE_GRANTS.find((g) => g.actions === LOG_ACTIONS)!,
+  PIPELINE_GRANTS.find((g) => g.actions === REPORT_ACTIONS)!,
+  PIPELINE_GRANTS.find((g) => g.actions.source.includes('GetAuthorizationToken'))!,
+];
+
+/**
+ * The PR check's findings: its role's grants on its own bucket and key (and aws-cdk-lib's
+ * defaults for any CodeBuild project), its report bucket's, and its pinned image.
+ */
+export function acknowledgePrCheck(scope: IConstruct, reports: s3.IBucket, image: codebuild.IBuildImage): void {
+  acknowledgeKnownGrants(scope, PR_CHECK_GRANTS, () => {
+    const stack = cdk.Stack.of(scope);
+    const flat = (v: string) => flattenCfnReference(stack.resolve(v));
+    return { buckets: new Set([flat(reports.bucketArn), flat(reports.arnForObjects('*'))]), keys: new Set(reports.encryptionKey ? [flat(reports.encryptionKey.keyArn)] : []) };
+  });
+  const resource = reports.node.defaultChild;
+  if (resource) {
+    const unlogged = 'Diff reports of pull requests, written only by the PR check over TLS with its KMS key; CloudTrail records the access, and a log bucket would itself be unlogged';
+    const reasons: Record<string, string> = {
+      'AwsSolutions-S1': unlogged,
+      'cdk-validator-cfnguard::s3_bucket_logging_enabled_check': unlogged,
+      'cdk-validator-cfnguard::s3_bucket_versioning_enabled_check': 'Every build writes its report under its own build ID; nothing is overwritten that a version could keep',
+      'cdk-validator-cfnguard::s3_bucket_object_lock_enabled_check': 'Reports expire after their retention; object lock would forbid exactly that',
+      'cdk-validator-cfnguard::s3_event_notifications_enabled_check': 'Nothing reacts to a report; people read it from the build',
+    };
+    for (const [id, reason] of Object.entries(reasons)) acknowledge(resource, id, reason);
+  }
+  acknowledgeBuildImage(scope, image);
+}

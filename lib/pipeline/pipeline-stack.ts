@@ -6,6 +6,9 @@
  * environments in parallel. After every environment, its rollout gate; after beta and
  * gamma, the data-plane checks; before a wave that asks for it, a manual approval.
  *
+ * When workload.json declares `pipeline.pullRequestCheck`: a CodeBuild project that checks
+ * pull requests on a host other than GitHub Actions (pr-check.ts).
+ *
  * When workload.json declares `emergency`: the emergency lane beside it (emergency-lane.ts),
  * and before each environment's AppConfig stacks deploy, its emergency guard: a step that
  * stops the pipeline rather than let an ordinary change undo an emergency change that has
@@ -29,6 +32,7 @@ import { GATE_PROFILE, pipelineName, pipelineStackName, testReportGroupArn, test
 import { BuildLogs, expireArtifacts, restrictKmsGrantsToAwsServices } from './hardening';
 import { acknowledgeArtifactBucket, acknowledgeBuildImage, acknowledgePipelineGrants } from './nag';
 import { ConnectionSource } from './source';
+import { PullRequestCheck, pullRequestCheckOf } from './pr-check';
 
 /**
  * The synth step's commands. `.ci/run` is the repository's CI from nothing: it installs
@@ -84,6 +88,8 @@ export class PipelineStack extends cdk.Stack {
   readonly emergencyGuards: ReadonlyMap<string, pipelines.CodeBuildStep>;
   /** The emergency lane, when workload.json declares it. */
   readonly emergencyLane?: EmergencyLane;
+  /** The CodeBuild PR check, when workload.json declares `pipeline.pullRequestCheck` (pr-check.ts). */
+  readonly pullRequestCheck?: PullRequestCheck;
   /** Manual approvals, by wave name. */
   readonly approvals: ReadonlyMap<string, pipelines.ManualApprovalStep>;
   /** The log group every CodeBuild project of the pipeline writes to. */
@@ -212,6 +218,11 @@ export class PipelineStack extends cdk.Stack {
         logGroup: this.buildLogs.logGroup,
         artifactBucket: this.pipeline.pipeline.artifactBucket,
       });
+    }
+    const prCheck = pullRequestCheckOf(model);
+    if (prCheck) {
+      // Beside the pipeline, sharing nothing with it but the image: it runs pull requests' code.
+      this.pullRequestCheck = new PullRequestCheck(this, 'PullRequestCheck', { model, check: prCheck, buildImage: this.buildImage });
     }
     this.hardenArtifactStores();
   }
