@@ -38,6 +38,9 @@ export function backoffDelay(attempt, minMs, maxMs, random = Math.random) {
  * options.initial    starting snapshot; default: readEmbeddedSnapshot()
  * options.onChange   called with the snapshot whenever it changes
  * options.onStatus   called with 'open', 'reconnecting' or 'closed'
+ * options.onSnapshot called with every snapshot the server sends, changed or not: the
+ *                    proof that the connection is live and current (the OpenFeature
+ *                    provider turns it into PROVIDER_READY after a reconnect)
  * options.minDelayMs / options.maxDelayMs  reconnect backoff bounds (500 / 30000)
  */
 export function connect(options = {}) {
@@ -46,8 +49,10 @@ export function connect(options = {}) {
   const maxDelay = options.maxDelayMs ?? 30000;
   const changeListeners = new Set();
   const statusListeners = new Set();
+  const snapshotListeners = new Set();
   if (options.onChange) changeListeners.add(options.onChange);
   if (options.onStatus) statusListeners.add(options.onStatus);
+  if (options.onSnapshot) snapshotListeners.add(options.onSnapshot);
 
   let snapshot = options.initial || readEmbeddedSnapshot();
   let socket;
@@ -84,6 +89,7 @@ export function connect(options = {}) {
       const changed = !snapshot || snapshot.version !== next.version || JSON.stringify(snapshot.flags) !== JSON.stringify(next.flags);
       snapshot = next;
       if (changed) emit(changeListeners, snapshot);
+      emit(snapshotListeners, snapshot);
     };
     socket.onerror = () => {
       // A close event follows; reconnecting is handled there.
@@ -116,6 +122,10 @@ export function connect(options = {}) {
     onStatus(fn) {
       statusListeners.add(fn);
       return () => statusListeners.delete(fn);
+    },
+    onSnapshot(fn) {
+      snapshotListeners.add(fn);
+      return () => snapshotListeners.delete(fn);
     },
     close() {
       closed = true;
