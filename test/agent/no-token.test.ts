@@ -37,6 +37,8 @@ function filesUnder(dir: string): string[] {
 
 let outdir: string;
 let texts: Map<string, string>;
+/** What aws-cdk-lib printed on console.error during synth. */
+let validationReports: string[];
 
 beforeAll(() => {
   outdir = tempDir('dynconf-agent-synth-');
@@ -45,7 +47,16 @@ beforeAll(() => {
   new ClusterAgentStack(app, 'AgentLower', { model, cluster: LOWER });
   new ClusterAgentStack(app, 'AgentProd', { model, cluster: PROD });
   new Stack(app, 'Empty', { env: { account: '333333333333', region: 'us-east-1' } });
-  app.synth();
+  // aws-cdk-lib reports template validation findings on console.error; the empty stack is the
+  // only one expected. Kept here, so the output of the test run stays clean and a finding in
+  // the agent's own stacks fails the test below.
+  const report = jest.spyOn(console, 'error').mockImplementation(() => undefined);
+  try {
+    app.synth();
+    validationReports = report.mock.calls.map((args) => args.map(String).join(' '));
+  } finally {
+    report.mockRestore();
+  }
   texts = new Map();
   for (const file of filesUnder(outdir).filter((f) => f.endsWith('.json'))) texts.set(path.relative(outdir, file), fs.readFileSync(file, 'utf8'));
   for (const [name, yaml] of renderAllManifests(model)) texts.set(`dist/k8s/${name}`, yaml);
@@ -71,6 +82,14 @@ function k8sObjects(): Any[] {
 test('the synthesized output covers both clusters in templates and in dist/k8s', () => {
   expect([...texts.keys()]).toEqual(expect.arrayContaining(['AgentLower.template.json', 'AgentProd.template.json', `dist/k8s/${LOWER}.k8s.yaml`, `dist/k8s/${PROD}.k8s.yaml`]));
   expect(k8sObjects().filter((o) => o.kind === 'DaemonSet')).toHaveLength(4);
+});
+
+test('template validation finds only the empty stack, not the agent stacks', () => {
+  expect(validationReports).toHaveLength(1);
+  const findings = validationReports[0]!.split('\n').filter((l) => /^\s*(WARNING|ERROR)\b/.test(l));
+  expect(findings).toEqual([expect.stringContaining('Resources section must exist and be non-empty (CloudFormation Validate)')]);
+  expect(validationReports[0]).toMatch(/^\s+Empty aws-cdk-lib\.Stack$/m);
+  expect(validationReports[0]).not.toMatch(/AgentLower|AgentProd/);
 });
 
 test('no template gives a secret a value or resolves one at deploy time', () => {

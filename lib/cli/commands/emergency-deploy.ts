@@ -13,6 +13,7 @@ import { GetParameterCommand, ParameterNotFound, SSMClient } from '@aws-sdk/clie
 import type { EmergencyReport, Model } from '../../model';
 import { AppConfigError, deployEmergency, EmergencyError, ssmIdDirectory, systemClock, type Clock, type EmergencyDeployResult, type RetryOptions } from '../../rollout';
 import { choiceOption, CommandError, EXIT_FAILURE, EXIT_OK, numberOption, requiredOption, stringOption, UsageError, type CommandIO, type OptionSpec, type ParsedArgs } from '../command';
+import { beforeAwsClient } from '../aws-node-notice';
 import { ROOT_OPTION, workspaceRoot } from '../workspace';
 
 /** What `emergency check` computes: both models and the report. */
@@ -36,8 +37,12 @@ export interface EmergencyDeployDeps {
 export const DEFAULT_EMERGENCY_DEPLOY_DEPS: EmergencyDeployDeps = {
   clock: systemClock,
   // Without a profile, the default chain; with one, the SDK assumes that profile's role_arn.
-  client: ({ region, profile }) => new AppConfigClient(profile ? { region, profile } : { region }),
+  client: ({ region, profile }) => {
+    beforeAwsClient();
+    return new AppConfigClient(profile ? { region, profile } : { region });
+  },
   parameter: ({ region, profile }) => {
+    beforeAwsClient();
     const ssm = new SSMClient(profile ? { region, profile } : { region });
     return async (name) => {
       try {

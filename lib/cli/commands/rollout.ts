@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { AppConfigClient } from '@aws-sdk/client-appconfig';
 import type { Model } from '../../model';
+import { beforeAwsClient } from '../aws-node-notice';
 import {
   AppConfigError,
   ControlPlane,
@@ -40,7 +41,10 @@ export const DEFAULT_AWS_DEPS: AwsDeps = {
   clock: systemClock,
   // Credentials come from the default provider chain: a profile or SSO session on a laptop,
   // the role CodeBuild assumes in the pipeline.
-  client: (region) => new AppConfigClient({ region }),
+  client: (region) => {
+    beforeAwsClient();
+    return new AppConfigClient({ region });
+  },
 };
 
 /** Minutes `status`, `stop` and `drift` may spend on retries. */

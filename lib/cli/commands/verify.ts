@@ -1,5 +1,6 @@
 import { AppConfigDataClient } from '@aws-sdk/client-appconfigdata';
 import { AppConfigError, DataPlane, itemKey, systemClock, verifyTarget, type VerifyItem, type VerifyReport } from '../../rollout';
+import { beforeAwsClient } from '../aws-node-notice';
 import { choiceOption, CommandError, EXIT_FAILURE, EXIT_OK, numberOption, type Command } from '../command';
 import { requireModel, workspaceRoot } from '../workspace';
 import { callOptions, DEFAULT_CALL_TIMEOUT_MINUTES, SELECTION_OPTIONS, selectTarget, type AwsDeps } from './rollout';
@@ -10,7 +11,10 @@ export type DataPlaneDeps = AwsDeps<AppConfigDataClient>;
 export const DEFAULT_DATA_PLANE_DEPS: DataPlaneDeps = {
   clock: systemClock,
   // The default credential chain: an SSO or profile session on a laptop, the CodeBuild role in the pipeline.
-  client: (region) => new AppConfigDataClient({ region }),
+  client: (region) => {
+    beforeAwsClient();
+    return new AppConfigDataClient({ region });
+  },
 };
 
 export function makeVerifyCommand(deps: DataPlaneDeps = DEFAULT_DATA_PLANE_DEPS): Command {
