@@ -37,6 +37,20 @@ describe('validate', () => {
     expect(r.out).toContain('dynconf validate: no problems');
   });
 
+  test("the sample's flags expire at least 30 days from today, so the repository's own CI does not start failing on a date", () => {
+    // validate warns 14 days ahead and --strict fails after `expires`; the sample is what
+    // npm test, npm run main and the pipeline validate, so its dates must stay ahead of today.
+    const soon = new Date(Date.now() + 30 * 86_400_000).toISOString().slice(0, 10);
+    const dir = path.join(REPO_ROOT, 'flags');
+    const tooSoon = fs.readdirSync(dir).flatMap((file) => {
+      const doc = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as { flags: Record<string, { expires?: string }> };
+      return Object.entries(doc.flags)
+        .filter(([, flag]) => flag.expires !== undefined && flag.expires < soon)
+        .map(([key, flag]) => `flags/${file} ${key} expires ${flag.expires}: move it out (and the README's examples that show it)`);
+    });
+    expect(tooSoon).toEqual([]);
+  });
+
   test('--format json reports counts and diagnostics', async () => {
     const dir = tempDir();
     try {

@@ -29,7 +29,7 @@ describe('dynconf flags: the flag x environment matrix', () => {
     expect(r.out).toContain('payment-service-v2 (team-payments): 4 flags');
     expect(row(r.out, 'flag')).toEqual(['flag', 'exposure', 'expires', 'beta', 'gamma', 'prod-01', 'prod-02', 'prod-03']);
     // default { enabled: false } overlaid per environment; prod-01 has three variants.
-    expect(row(r.out, 'new-checkout')).toEqual(['new-checkout', 'server', '2027-03-01', 'on', 'on', '[on,on,off]', 'off', 'off']);
+    expect(row(r.out, 'new-checkout')).toEqual(['new-checkout', 'server', '2027-09-30', 'on', 'on', '[on,on,off]', 'off', 'off']);
     expect(row(r.out, 'rolloutPercent')).toEqual(['rolloutPercent', '100', '50', '[100,10,-]', '-', '-']);
     expect(row(r.out, 'maxRetries')).toEqual(['maxRetries', '1', '3', '3', '3', '3']);
     expect(row(r.out, 'exemptCountries')).toEqual(['exemptCountries', '["US","CA"]', '["US","CA"]', '["US","CA"]', '["US","CA"]', '["US"]']);
@@ -51,7 +51,7 @@ describe('dynconf flags: the flag x environment matrix', () => {
     }
     expect(m.applications.map((a) => a.name)).toEqual(['search-service-net', 'payment-service-v2', 'sso-service', 'groupsync-v3']);
     const checkout = m.applications[1]!.flags[0]!;
-    expect(checkout).toMatchObject({ key: 'new-checkout', expires: '2027-03-01', exposure: 'server', attributes: ['rolloutPercent'] });
+    expect(checkout).toMatchObject({ key: 'new-checkout', expires: '2027-09-30', exposure: 'server', attributes: ['rolloutPercent'] });
     expect(checkout.environments.gamma).toEqual({ enabled: true, attributes: { rolloutPercent: 50 } });
     expect(checkout.environments['prod-02']).toEqual({ enabled: false, attributes: {} });
     expect(checkout.environments['prod-01']).toEqual({
@@ -83,7 +83,7 @@ describe('dynconf flags: the flag x environment matrix', () => {
     expect(r.code).toBe(0);
     expect(r.out).toContain('### payment-service-v2');
     expect(r.out).toContain('| flag | exposure | expires | beta | gamma | prod-01 | prod-02 | prod-03 |');
-    expect(r.out).toContain('| `new-checkout` | server | 2027-03-01 | `on` | `on` | `[on,on,off]` | `off` | `off` |');
+    expect(r.out).toContain('| `new-checkout` | server | 2027-09-30 | `on` | `on` | `[on,on,off]` | `off` | `off` |');
     expect(r.out).toContain('| ↳ rolloutPercent |  |  | `100` | `50` | `[100,10,-]` | `-` | `-` |');
     expect(r.out).toContain('  - `pro-tier` on `rolloutPercent=100`: `(eq $tier "pro")`');
   });
@@ -131,6 +131,11 @@ describe('dynconf flags --stale', () => {
     doc.flags['theme']!.expires = '2027-01-10';
     doc.flags['bulk-sync-batch']!.expires = '2027-02-01';
     fs.writeFileSync(file, JSON.stringify(doc));
+    // The sample's own dates move out as time passes; these tests pin the ones they read.
+    const search = path.join(dir, 'flags/search-service-net.json');
+    const searchDoc = JSON.parse(fs.readFileSync(search, 'utf8')) as { flags: Record<string, { expires?: string }> };
+    searchDoc.flags['legacy-query-parser']!.expires = '2027-01-31';
+    fs.writeFileSync(search, JSON.stringify(searchDoc));
   });
   afterAll(() => rmrf(dir));
 

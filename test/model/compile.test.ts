@@ -79,7 +79,7 @@ describe('what each environment gets', () => {
 
   test('expires compiles to _deprecation', () => {
     const flags = doc(model, 'gamma', 'payment-service-v2', 'flags') as { flags: Record<string, { _deprecation?: unknown }> };
-    expect(flags.flags['new-checkout']!._deprecation).toEqual({ status: 'planned', date: '2027-03-01' });
+    expect(flags.flags['new-checkout']!._deprecation).toEqual({ status: 'planned', date: '2027-09-30' });
     expect(flags.flags['payment-retry-policy']!._deprecation).toBeUndefined();
   });
 
