@@ -3,18 +3,14 @@
  * the page shows the change. Local agent on a temporary copy of config/ and flags/, BFF
  * against it, both on 127.0.0.1.
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { BffGateway } from '../../lib/runtime/bff';
 import { LocalAgent } from '../../lib/runtime/local-agent';
 import { copySample, rmrf, tempDir } from '../support/workspace';
+import { editBetaFlag, launchChromium, requireChromium, WAIT } from './browser-support';
 import { listen } from './helpers';
 
 const APP = 'groupsync-v3';
-const CHROMIUM = '/usr/bin/chromium';
-// Waiting is generous for a loaded 2-core machine; what is asserted does not depend on it.
-const WAIT = { timeout: 30_000 };
 
 async function startBff(agentUrl: string, port = 0) {
   const gateway = new BffGateway({ agentUrl, application: APP, environment: 'beta', pollIntervalMs: 200, demoPage: true });
@@ -41,24 +37,15 @@ describe('browser end to end (Chromium)', () => {
   let context: BrowserContext;
   let page: Page;
 
-  const editFlag = (key: string, beta: Record<string, unknown>) => {
-    const file = path.join(root, 'flags', `${APP}.json`);
-    const doc = JSON.parse(fs.readFileSync(file, 'utf8'));
-    doc.flags[key].environments = { ...doc.flags[key].environments, beta };
-    fs.writeFileSync(file, JSON.stringify(doc, null, 2));
-  };
+  const editFlag = (key: string, beta: Record<string, unknown>) => editBetaFlag(root, APP, key, beta);
 
   beforeAll(async () => {
-    if (!fs.existsSync(CHROMIUM)) throw new Error(`Chromium is not at ${CHROMIUM}: run 'sudo apt-get install -y chromium' (npm test's pretest step does it when it can)`);
+    requireChromium();
     root = copySample();
     profileDir = tempDir('dynconf-chromium-');
     agent = await LocalAgent.start({ root, environment: 'beta', port: 0, debounceMs: 20 });
     bff = await startBff(agent.url);
-    context = await chromium.launchPersistentContext(profileDir, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
+    context = await launchChromium(profileDir);
     page = context.pages()[0] ?? (await context.newPage());
   });
   afterAll(async () => {

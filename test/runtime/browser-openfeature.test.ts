@@ -8,17 +8,15 @@
 import * as fs from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import * as path from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import type { Client, EvaluationDetails } from '@openfeature/web-sdk';
 import { BffGateway } from '../../lib/runtime/bff';
 import { LocalAgent } from '../../lib/runtime/local-agent';
 import { copySample, REPO_ROOT, rmrf, tempDir } from '../support/workspace';
+import { editBetaFlag, launchChromium, requireChromium, WAIT } from './browser-support';
 import { listen } from './helpers';
 
 const APP = 'groupsync-v3';
-const CHROMIUM = '/usr/bin/chromium';
-// Waiting is generous for a loaded 2-core machine; what is asserted does not depend on it.
-const WAIT = { timeout: 30_000 };
 
 /** What the application's server serves besides the BFF: ES modules, as files on disk. */
 const MODULES: Readonly<Record<string, string>> = {
@@ -95,12 +93,7 @@ describe('OpenFeature web provider end to end (Chromium)', () => {
   let context: BrowserContext;
   let page: Page;
 
-  const editFlag = (key: string, beta: Record<string, unknown>) => {
-    const file = path.join(root, 'flags', `${APP}.json`);
-    const doc = JSON.parse(fs.readFileSync(file, 'utf8'));
-    doc.flags[key].environments = { ...doc.flags[key].environments, beta };
-    fs.writeFileSync(file, JSON.stringify(doc, null, 2));
-  };
+  const editFlag = (key: string, beta: Record<string, unknown>) => editBetaFlag(root, APP, key, beta);
   const events = () => page.evaluate(() => (window as unknown as PageGlobals).__events);
   const details = (kind: 'Boolean' | 'String', key: string, fallback: boolean | string) =>
     page.evaluate(([k, f, n]) => {
@@ -109,16 +102,12 @@ describe('OpenFeature web provider end to end (Chromium)', () => {
     }, [key, fallback, kind] as const);
 
   beforeAll(async () => {
-    if (!fs.existsSync(CHROMIUM)) throw new Error(`Chromium is not at ${CHROMIUM}: run 'sudo apt-get install -y chromium' (npm test's pretest step does it when it can)`);
+    requireChromium();
     root = copySample();
     profileDir = tempDir('dynconf-chromium-');
     agent = await LocalAgent.start({ root, environment: 'beta', port: 0, debounceMs: 20 });
     app = await startApp(agent.url);
-    context = await chromium.launchPersistentContext(profileDir, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
+    context = await launchChromium(profileDir);
     page = context.pages()[0] ?? (await context.newPage());
   });
   afterAll(async () => {
