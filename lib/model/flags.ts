@@ -44,6 +44,7 @@ export function resolveFlags(json: JsonFile, file: FlagsFileConfig, diags: Diagn
   for (const [key, flag] of Object.entries(file.flags)) {
     const at = (...p: (string | number)[]) => json.locate(['flags', key, ...p]);
     const atKey = (...p: (string | number)[]) => json.locateKey(['flags', key, ...p]);
+    const atInString = (index: number, ...p: (string | number)[]) => json.locateInString(['flags', key, ...p], index);
     checkAttributeDefinitions(key, flag, at, diags);
 
     for (const envName of Object.keys(flag.environments ?? {})) {
@@ -76,8 +77,8 @@ export function resolveFlags(json: JsonFile, file: FlagsFileConfig, diags: Diagn
     for (const env of opts.environments) {
       const own = flag.environments ? ownValue(flag.environments, env) : undefined;
       let v: ResolvedValue | undefined;
-      if (!own && flag.default) v = fromDefault === null ? (fromDefault = resolveValue(key, env, undefined, 'default', flag, at, atKey, diags)) : fromDefault;
-      else v = resolveValue(key, env, own, env, flag, at, atKey, diags);
+      if (!own && flag.default) v = fromDefault === null ? (fromDefault = resolveValue(key, env, undefined, 'default', flag, at, atKey, atInString, diags)) : fromDefault;
+      else v = resolveValue(key, env, own, env, flag, at, atKey, atInString, diags);
       if (v) values.set(env, v);
     }
     out.push({ key, config: flag, exposure: flag.exposure ?? 'server', values });
@@ -146,6 +147,8 @@ function resolveValue(
   flag: FlagConfig,
   at: (...p: (string | number)[]) => Location,
   atKey: (...p: (string | number)[]) => Location,
+  /** Where the character at an index of the string value at a path is (escapes counted). */
+  atInString: (index: number, ...p: (string | number)[]) => Location,
   diags: Diagnostics,
 ): ResolvedValue | undefined {
   const base = flag.default;
@@ -164,7 +167,7 @@ function resolveValue(
     }
   }
   // The environment's entry wins; its "variants" or "enabled" replaces the default's mode.
-  if (own?.variants) return checkVariants(key, label, flag, own.variants, (...p) => at('environments', env, 'variants', ...p), diags);
+  if (own?.variants) return checkVariants(key, label, flag, own.variants, (...p) => at('environments', env, 'variants', ...p), (index, ...p) => atInString(index, 'environments', env, 'variants', ...p), diags);
   if (own?.enabled === undefined && base?.variants) {
     if (own && Object.keys(own).length > 0) {
       diags.error(atKey('environments', env), 'flags/attributes-without-enabled', 'attribute values cannot be overlaid on a default with variants', {
@@ -173,7 +176,7 @@ function resolveValue(
       });
       return undefined;
     }
-    return checkVariants(key, label, flag, base.variants, (...p) => at('default', 'variants', ...p), diags);
+    return checkVariants(key, label, flag, base.variants, (...p) => at('default', 'variants', ...p), (index, ...p) => atInString(index, 'default', 'variants', ...p), diags);
   }
   // Overlay without intermediate objects or closures: this runs for every flag in every
   // environment, and locations are looked up only when something is wrong.
@@ -217,6 +220,7 @@ function checkVariants(
   flag: FlagConfig,
   variants: readonly VariantConfig[],
   at: (...p: (string | number)[]) => Location,
+  atInString: (index: number, ...p: (string | number)[]) => Location,
   diags: Diagnostics,
 ): ResolvedValue | undefined {
   const field = `${key} (${env})`;
@@ -240,10 +244,9 @@ function checkVariants(
     if (variant.rule !== undefined) {
       const parsed = parseRule(variant.rule);
       if (!parsed.ok) {
-        const ruleAt = at(i, 'rule');
-        // +1 skips the opening quote; exact while the rule has no escapes before the error.
+        // The parser's offset is into the decoded rule; the file has `\"` where the rule has `"`.
         // rules.ts names its own rule id and fix for a refused pattern (super-linear, unportable).
-        diags.error({ ...ruleAt, column: ruleAt.column + 1 + parsed.offset }, parsed.rule ?? 'flags/rule-syntax', `rule of variant '${variant.name}': ${parsed.message}`, {
+        diags.error(atInString(parsed.offset, i, 'rule'), parsed.rule ?? 'flags/rule-syntax', `rule of variant '${variant.name}': ${parsed.message}`, {
           field,
           fix: parsed.fix ?? 'see the rule language in the README',
         });

@@ -243,6 +243,29 @@ export class JsonFile {
   locateKey(jsonPath: readonly (string | number)[]): Location {
     return this.locate(jsonPath, 'key');
   }
+
+  /**
+   * Location of the character at `index` of the string value at a JSON path (an index into
+   * the decoded string, as a parser of that string reports it). Escapes make the decoded and
+   * the written string differ in length: `\"` is two characters in the file and one in the
+   * value, so the index is walked through the written text. Falls back to `locate` when the
+   * path does not lead to a string.
+   */
+  locateInString(jsonPath: readonly (string | number)[], index: number): Location {
+    let node: Node = this.root;
+    for (const segment of jsonPath) {
+      const child = childAt(node, segment);
+      if (!child) return this.locate(jsonPath);
+      node = child;
+    }
+    if (node.type !== 'string') return this.at(node.offset);
+    const end = node.offset + node.length - 1; // the closing quote
+    let raw = node.offset + 1;
+    for (let decoded = 0; decoded < index && raw < end; decoded++) {
+      raw += this.text[raw] !== '\\' ? 1 : this.text[raw + 1] === 'u' ? 6 : 2;
+    }
+    return this.at(Math.min(raw, end));
+  }
 }
 
 function childAt(node: Node, segment: string | number): Node | undefined {

@@ -354,4 +354,21 @@ describe('rule syntax errors suggest the fix', () => {
       rmrf(dir);
     }
   });
+
+  test('rules: the column of a rule error counts each escaped quote before it as the file writes it', () => {
+    const dir = copySample();
+    try {
+      const file = path.join(dir, 'flags', 'payment-service-v2.json');
+      const text = fs.readFileSync(file, 'utf8');
+      // Two escaped quotes (\"pro\") come before the mistake in the file.
+      const edited = text.replace('"rule": "(eq $tier \\"pro\\")"', '"rule": "(and (eq $tier \\"pro\\") (eq $plan \\u0022max\\u0022) (equals $x 1))"');
+      expect(edited).not.toBe(text);
+      fs.writeFileSync(file, edited);
+      const d = loadWorkspaceFromDisk(dir).diagnostics.find((x) => x.rule === 'flags/rule-syntax');
+      expect(d?.message).toContain("unknown operator 'equals'");
+      expect(edited.split('\n')[d!.line - 1]!.slice(d!.column - 1)).toMatch(/^equals \$x 1\)\)"/);
+    } finally {
+      rmrf(dir);
+    }
+  });
 });
