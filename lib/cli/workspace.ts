@@ -1,7 +1,8 @@
 /** Shared by the verbs that read the workspace: --root, loading, and printing diagnostics. */
 import * as path from 'node:path';
-import { formatDiagnostic, loadWorkspace, DiskTree, type Diagnostic, type LoadOptions, type Model, type SourceTree } from '../model';
+import { loadWorkspace, DiskTree, type Diagnostic, type LoadOptions, type Model, type SourceTree } from '../model';
 import { CommandError, stringOption, type CommandIO, type OptionSpec, type ParsedArgs } from './command';
+import { formatDiagnosticStyled, styleFor } from './output';
 
 export const ROOT_OPTION: OptionSpec = {
   root: { type: 'string', default: undefined },
@@ -11,8 +12,10 @@ export function workspaceRoot(args: ParsedArgs, io: CommandIO): string {
   return path.resolve(io.cwd, stringOption(args, 'root') ?? '.');
 }
 
+/** validate's lines, for every verb that stops on a workspace that does not validate (coloured on a TTY, as validate's). */
 export function printDiagnostics(diagnostics: readonly Diagnostic[], io: CommandIO): void {
-  for (const d of diagnostics) (d.severity === 'error' ? io.stdout : io.stdout).write(`${formatDiagnostic(d)}\n`);
+  const s = styleFor(io.stdout, io.env);
+  for (const d of diagnostics) io.stdout.write(`${formatDiagnosticStyled(d, s)}\n`);
 }
 
 export function summary(diagnostics: readonly Diagnostic[]): string {
