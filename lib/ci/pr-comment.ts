@@ -189,12 +189,26 @@ export class GitHubComments {
   }
 }
 
-/** The `rel="next"` URL of a Link header (RFC 8288), which is how GitHub paginates. */
+/**
+ * The `rel="next"` URL of a Link header (RFC 8288), which is how GitHub paginates. Read with
+ * indexOf and split, not one regex: the header comes from the network, and the regexes this
+ * replaced backtracked polynomially on a crafted one (recheck; eslint security/detect-unsafe-regex).
+ */
 export function nextLink(header: string | null): string | undefined {
   if (!header) return undefined;
   for (const part of header.split(',')) {
-    const m = /<([^>]+)>\s*;(.*)$/.exec(part.trim());
-    if (m && /(^|;)\s*rel="?([^";]*\s)?next(\s[^";]*)?"?\s*(;|$)/.test(m[2]!)) return m[1];
+    const open = part.indexOf('<');
+    const close = part.indexOf('>', open + 1);
+    if (open < 0 || close <= open + 1) continue;
+    const params = part.slice(close + 1).trimStart();
+    if (!params.startsWith(';')) continue;
+    for (const param of params.slice(1).split(';')) {
+      const p = param.trim();
+      if (!p.startsWith('rel=')) continue;
+      // rel="next", rel=next, or several relation types in one: rel="prev next".
+      const types = p.slice('rel='.length).replace(/^"|"$/g, '').split(/\s+/);
+      if (types.includes('next')) return part.slice(open + 1, close);
+    }
   }
   return undefined;
 }

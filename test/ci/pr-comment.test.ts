@@ -242,6 +242,16 @@ test('nextLink reads rel="next" wherever it is in the Link header', () => {
   expect(nextLink(null)).toBeUndefined();
 });
 
+test('nextLink reads rel unquoted, among several relation types and other parameters, and nothing else', () => {
+  expect(nextLink('<https://x/a?page=2>; rel=next')).toBe('https://x/a?page=2');
+  expect(nextLink('<https://x/a?page=2>; title="t"; rel="prev next"; type="text/html"')).toBe('https://x/a?page=2');
+  expect(nextLink('<https://x/a?page=2> ; rel="next"')).toBe('https://x/a?page=2');
+  expect(nextLink('<https://x/a?page=2>; rel="nextpage"')).toBeUndefined();
+  expect(nextLink('<https://x/a?page=2>; title="next"')).toBeUndefined();
+  expect(nextLink('<>; rel="next"')).toBeUndefined();
+  expect(nextLink('https://x/a?page=2; rel="next"')).toBeUndefined();
+});
+
 test('bin/pr-comment.ts runs as the workflow calls it', () => {
   setProdEnabled(true, 5);
   const report = path.join(repo, 'report.md');
