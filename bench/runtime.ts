@@ -262,7 +262,8 @@ async function fanoutServerRole(): Promise<void> {
     return { heap: m.heapUsed + m.external, rss: m.rss };
   };
   let baseline = memory();
-  process.on('message', async (m: { cmd: string }) => {
+  process.on('message', (m: { cmd: string }) => void onMessage(m).catch(failChild));
+  async function onMessage(m: { cmd: string }): Promise<void> {
     if (m.cmd === 'baseline') {
       baseline = memory();
       process.send!({});
@@ -284,7 +285,7 @@ async function fanoutServerRole(): Promise<void> {
       upstream.close();
       process.exit(0);
     }
-  });
+  }
   process.send!({ port: (server.address() as AddressInfo).port } satisfies FanoutServerReport);
 }
 
@@ -341,7 +342,8 @@ async function fanoutClientsRole(port: number, count: number): Promise<void> {
     await Promise.all(Array.from({ length: Math.min(100, count - i) }, (_, j) => connectOne(i + j)));
   }
   process.send!({ connected: count });
-  process.on('message', async (m: { cmd: string; frame?: number }) => {
+  process.on('message', (m: { cmd: string; frame?: number }) => void onMessage(m).catch(failChild));
+  async function onMessage(m: { cmd: string; frame?: number }): Promise<void> {
     if (m.cmd === 'collect') {
       const k = m.frame!;
       while (arrivals.some((a) => a.length <= k)) await new Promise((r) => setTimeout(r, 5));
@@ -350,7 +352,17 @@ async function fanoutClientsRole(port: number, count: number): Promise<void> {
       sockets.forEach((s) => s.destroy());
       process.exit(0);
     }
-  });
+  }
+}
+
+/**
+ * A bench child whose step failed: say why and exit non-zero. process.on ignores the
+ * promise an async listener returns, so its rejection would go unhandled
+ * (@typescript-eslint/no-misused-promises).
+ */
+function failChild(e: unknown): never {
+  console.error(`bench child (${process.argv.slice(2).join(' ')}): ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+  process.exit(1);
 }
 
 async function fanoutBench(): Promise<BenchResult[]> {

@@ -92,7 +92,7 @@ export async function main(argv: readonly string[], io: CommandIO, options: Main
 
 function loadCommands(): readonly Command[] {
   // Loaded on demand, not imported at the top, so that --version does not pay for every verb.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on demand, see above
   return (require('./commands') as typeof CommandsModule).COMMANDS;
 }
 

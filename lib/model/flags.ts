@@ -328,6 +328,7 @@ function compiledOrNull(pattern: string): RegExp | null {
   let r = regexCache.get(pattern);
   if (r === undefined) {
     try {
+      // eslint-disable-next-line security/detect-non-literal-regexp -- an attribute constraint's pattern from the flags files, matched only by validate against the same files' values
       r = new RegExp(pattern);
     } catch {
       r = null;

@@ -21,7 +21,7 @@ export const FLAGS_DIR = 'flags';
 export const OPS_DIR = 'config/ops';
 
 export interface LoadOptions {
-  /** Expired flags become errors instead of warnings. */
+  /** Expired flags, and prod environments without synthetic traffic, become errors instead of warnings. */
   readonly strict?: boolean;
   /** Today's date for expiry checks; defaults to the real one (UTC). */
   readonly today?: string;
@@ -107,7 +107,7 @@ function loadChecked(tree: SourceTree, options: LoadOptions, diags: Diagnostics)
     scanForSecrets(workloadJson, diags);
     if (checkFormat(workloadJson, 'workload', diags)) {
       workload = workloadJson.value as WorkloadConfig;
-      checkWorkload(workloadJson, workload, diags);
+      checkWorkload(workloadJson, workload, diags, { strict });
       checkServiceQuotas(workloadJson, workload, diags);
     }
   }

@@ -186,7 +186,6 @@ function groups(w: WorkloadConfig): Group[] {
   return [...out.values()];
 }
 
-/** The canary's alarm is one more monitor of each of the environment's AppConfig environments. */
 /** The strategies dynconf creates in an account and region: its environments', and the emergency lane's. */
 function strategiesIn(w: WorkloadConfig, environments: readonly string[]): Set<string> {
   const strategies = new Set(environments.map((e) => w.environments[e]!.strategy));
@@ -194,6 +193,7 @@ function strategiesIn(w: WorkloadConfig, environments: readonly string[]): Set<s
   return strategies;
 }
 
+/** The canary's alarm is one more monitor of each of the environment's AppConfig environments. */
 function monitorsOf(w: WorkloadConfig, env: string): number {
   const e = w.environments[env]!;
   return e.monitors.length + (e.canary ? 1 : 0);

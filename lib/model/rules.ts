@@ -85,6 +85,7 @@ type Token =
   | { type: 'operand'; operand: Operand; at: number };
 
 /** The timestamp forms of the rule language: YYYY-MM[-DD[Thh:mm[:ss[.f]](Z|±hh:mm)]]. */
+// eslint-disable-next-line security/detect-unsafe-regex -- recheck proves it linear
 const TIMESTAMP = /^(\d{4})-(\d{2})(?:-(\d{2})(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2}))?)?/;
 const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'] as const;
 
@@ -111,6 +112,7 @@ function daysIn(year: number, month: number): number {
   if (month === 2) return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28;
   return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
 }
+// eslint-disable-next-line security/detect-unsafe-regex -- recheck proves it linear
 const NUMBER = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/;
 const CONTEXT = /^\$[A-Za-z0-9_.:-]+/;
 const WORD = /^[A-Za-z_][A-Za-z0-9_]*/;
@@ -372,6 +374,7 @@ class Parser {
         if (pattern.kind !== 'string') throw new RuleSyntaxError("'pattern::' takes a string", pattern.at);
         let regex: RegExp;
         try {
+          // eslint-disable-next-line security/detect-non-literal-regexp -- compiled only to report a syntax error; patternProblem (recheck) below rejects a super-linear pattern before anything matches it
           regex = new RegExp(pattern.value);
         } catch (e) {
           throw new RuleSyntaxError(`pattern is not a valid regular expression: ${(e as Error).message}`, pattern.at);
@@ -637,7 +640,7 @@ function unportable(what: string): PatternProblem {
  */
 let recheckModule: typeof Recheck | undefined;
 function recheck(): typeof Recheck {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use (150-400 ms), see above
   return (recheckModule ??= require('recheck') as typeof Recheck);
 }
 

@@ -333,6 +333,7 @@ export function detectStyle(text: string): TextStyle {
   // object of plain values written over several lines either.
   const inlineLeaf = /\{[ \t]*"[^"\r\n]*"[ \t]*:[^\r\n{}[\]]*\}/.test(text);
   const plain = String.raw`"[^"\r\n]*"[ \t]*:[ \t]*("[^"\r\n]*"|[-+.\deE]+|true|false|null)[ \t]*`;
+  // eslint-disable-next-line security/detect-non-literal-regexp -- built from the constant `plain` above, no input
   const expandedLeaf = new RegExp(String.raw`\{[ \t]*\r?\n[ \t]*${plain}(,[ \t]*\r?\n[ \t]*${plain})*\r?\n[ \t]*\}`).test(text);
   return { eol, unit, inlineLeaves: inlineLeaf || !expandedLeaf };
 }
@@ -406,6 +407,7 @@ export function insertProperty(text: string, parentPath: readonly string[], key:
       const childIndent = lineIndent(text, props[0]!.offset);
       const property = `${JSON.stringify(key)}: ${renderValue(value, childIndent, style)}`;
       // A comment after the last property stays on its line, after the new comma.
+      // eslint-disable-next-line security/detect-unsafe-regex -- recheck proves it linear
       const rest = /^[ \t]*(\/\/[^\r\n]*|\/\*[^\r\n]*?\*\/[ \t]*)?/.exec(text.slice(end))!;
       const insertAt = rest[1] ? end + rest[0].length : end;
       edits.push({ offset: end, length: 0, content: ',' });

@@ -343,6 +343,7 @@ export function parseJson(file: string, bytes: Uint8Array, diags: Diagnostics): 
  * regex test keeps every other file on the fast path.
  */
 const SUSPICIOUS_NUMBER = /\d{8}|[eE][+-]?\d{3}/;
+// eslint-disable-next-line security/detect-unsafe-regex -- recheck finds it quadratic only on an unterminated string; it runs only on text JSON.parse accepted, where the /g scan takes each string once
 const NUMBER_OR_STRING = /"(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/g;
 
 function checkNumbers(text: string, locationOf: (offset: number) => Location, diags: Diagnostics): void {
@@ -382,6 +383,7 @@ function checkNumbers(text: string, locationOf: (offset: number) => Location, di
  * the same string. -0 and 0 compare equal (JSON has one zero in every parser we serve).
  */
 function decimalValue(literal: string): string {
+  // eslint-disable-next-line security/detect-unsafe-regex -- recheck proves it linear
   const m = /^(-?)(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d+))?$/.exec(literal);
   if (!m) return literal;
   let digits = (m[2] ?? '') + (m[3] ?? '');

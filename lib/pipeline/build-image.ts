@@ -73,6 +73,7 @@ export const DIGEST_PATTERN = /^sha256:[0-9a-f]{64}$/;
  * path segments separated by `/` (Amazon ECR API Reference, CreateRepository,
  * repositoryName: "Length Constraints: Minimum length of 2. Maximum length of 256.").
  */
+// eslint-disable-next-line security/detect-unsafe-regex -- recheck proves this pattern linear
 export const ECR_REPOSITORY_NAME = /^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
 export const ECR_REPOSITORY_NAME_MAX = 256;
 

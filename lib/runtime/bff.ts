@@ -219,8 +219,11 @@ export class BffGateway {
       rejectUpgrade(socket, 400, err.message, /Sec-WebSocket-Version/.test(err.message) ? { 'sec-websocket-version': '13, 8' } : {});
     });
     this.groups.set('', { key: '', context: undefined, clients: new Set() });
+    // eslint-disable-next-line security/detect-non-literal-fs-filename -- a fixed file beside this module, read once at start; no request names a path
     this.clientModule = fs.readFileSync(path.join(BROWSER_DIR, 'dynconf-client.js'));
+    // eslint-disable-next-line security/detect-non-literal-fs-filename -- a fixed file beside this module, read once at start; no request names a path
     this.demoScript = fs.readFileSync(path.join(BROWSER_DIR, 'demo.js'));
+    // eslint-disable-next-line security/detect-non-literal-fs-filename -- a fixed file beside this module, read once at start; no request names a path
     this.demoTemplate = fs.readFileSync(path.join(BROWSER_DIR, 'demo.html'), 'utf8');
     this.config.on('failure', (f) => {
       // A 404 once the profile was served is not a failure but a withdrawal: poll() says so.

@@ -31,7 +31,7 @@ function readJson(dir: string, rel: string): Record<string, unknown> {
 }
 
 // Tests reach deep into parsed JSON to edit it; a loose type keeps each edit one line.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- see above
 type Loose = any;
 
 function editJson(dir: string, rel: string, change: (v: Loose) => void): void {
@@ -200,6 +200,7 @@ describe('crashes in the loader', () => {
       read: (p) => {
         if (p === 'flags/demo-app.json') {
           // Not an Error, and no errno: the loader must still not throw.
+          // eslint-disable-next-line @typescript-eslint/only-throw-error -- the point of the test: the loader must survive a thrown non-Error
           throw { toString: () => 'disk on fire' };
         }
         return disk.read(p);
