@@ -41,18 +41,25 @@ export interface WaitResult {
   readonly items: readonly ItemStatus[];
   /** One line per item that failed the gate or was still pending at the timeout. */
   readonly problems: readonly string[];
+  /**
+   * For each item that reached a verdict (done, or failed the gate), by itemKey: ms from the
+   * gate's start to the poll that first saw it; what a report gives as that item's time.
+   */
+  readonly settledMs: ReadonlyMap<string, number>;
 }
 
 export async function waitForRollout(o: WaitOptions): Promise<WaitResult> {
   const start = o.clock.now();
   const deadline = start + o.timeoutMs;
   const latest = new Map<string, ItemStatus>();
+  const settledMs = new Map<string, number>();
   let refs: Map<string, ProfileRef> | undefined;
   const result = (outcome: WaitOutcome, problems: string[]): WaitResult => ({
     outcome,
     elapsedMs: o.clock.now() - start,
     items: o.target.items.map((i) => latest.get(itemKey(i))).filter((s): s is ItemStatus => s !== undefined),
     problems,
+    settledMs,
   });
 
   let lastPollError: string | undefined;
@@ -62,7 +69,10 @@ export async function waitForRollout(o: WaitOptions): Promise<WaitResult> {
       refs ??= await resolveItems(o.plane, o.target);
       // A COMPLETE deployment with the right bytes stays the latest: no need to ask again.
       const pending = o.target.items.filter((i) => !isDoneKey(latest, itemKey(i)));
-      for (const s of await inspect(o.plane, o.target, refs, pending)) latest.set(itemKey(s), s);
+      for (const s of await inspect(o.plane, o.target, refs, pending)) {
+        latest.set(itemKey(s), s);
+        if (!settledMs.has(itemKey(s)) && (isDone(s) || failureOf(s, o.target.environment) !== undefined)) settledMs.set(itemKey(s), o.clock.now() - start);
+      }
       lastPollError = undefined;
       o.onPoll?.({ elapsedMs: o.clock.now() - start, timeoutMs: o.timeoutMs, items: o.target.items.map((i) => latest.get(itemKey(i))!) });
     } catch (e) {
@@ -93,12 +103,12 @@ function isDoneKey(latest: ReadonlyMap<string, ItemStatus>, key: string): boolea
 }
 
 function pendingLines(target: RolloutTarget, latest: ReadonlyMap<string, ItemStatus>): string[] {
-  return target.items
-    .filter((i) => !isDoneKey(latest, itemKey(i)))
-    .map((i) => {
-      const s = latest.get(itemKey(i));
-      return s ? `${itemKey(i)}: deployment #${s.deploymentNumber} still ${s.state} at ${s.percentage ?? 0}%` : `${itemKey(i)}: not read from AppConfig yet`;
-    });
+  return target.items.filter((i) => !isDoneKey(latest, itemKey(i))).map((i) => pendingLine(i, latest.get(itemKey(i))));
+}
+
+/** Where an item the gate is still waiting for stands, as last seen (undefined: never read). */
+export function pendingLine(item: { application: string; profile: string }, s: ItemStatus | undefined): string {
+  return s ? `${itemKey(item)}: deployment #${s.deploymentNumber} still ${s.state} at ${s.percentage ?? 0}%` : `${itemKey(item)}: not read from AppConfig yet`;
 }
 
 export interface DeploymentWaitOptions {

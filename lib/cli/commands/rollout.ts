@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import * as path from 'node:path';
 import { AppConfigClient } from '@aws-sdk/client-appconfig';
 import type { Model } from '../../model';
 import { beforeAwsClient } from '../aws-node-notice';
@@ -6,6 +7,8 @@ import {
   AppConfigError,
   ControlPlane,
   emergencyGuard,
+  errorSuite,
+  guardSuite,
   inspect,
   itemKey,
   logProgress,
@@ -15,12 +18,17 @@ import {
   systemClock,
   TargetError,
   terminalProgress,
+  junitXml,
   waitForRollout,
+  waitSuite,
   wantsTerminalProgress,
+  writeJUnitFile,
   type AwsCallOptions,
   type Clock,
   type GuardReport,
   type ItemStatus,
+  type JUnitSuite,
+  type ReportSubject,
   type RetryOptions,
   type RolloutTarget,
   type WaitResult,
@@ -60,6 +68,68 @@ export const SELECTION_OPTIONS = {
   profile: { type: 'string' },
   timeout: { type: 'string' },
 } as const;
+
+/** `--junit <file>`: the test steps' report option (rollout wait and guard, verify). */
+export const JUNIT_OPTION = { junit: { type: 'string' } } as const;
+
+/** Where a command writes its JUnit report, and what to call it. */
+export interface JUnitReporting {
+  readonly file: string;
+  readonly command: string;
+  readonly suite: string;
+  readonly environment?: string;
+  readonly startedMs: number;
+}
+
+/**
+ * The report a command asked for with --junit, or undefined. The path is resolved against
+ * the working directory; the suite is named after the command line that ran.
+ */
+export function junitReporting(args: ParsedArgs, io: CommandIO, command: string, clock: Clock): JUnitReporting | undefined {
+  const file = stringOption(args, 'junit');
+  if (file === undefined) return undefined;
+  if (file === '') throw new UsageError('--junit needs a file name, e.g. --junit reports/dynconf.xml');
+  const environment = typeof args.values.env === 'string' && args.values.env !== '' ? args.values.env : undefined;
+  const picked = (['env', 'app', 'profile'] as const).flatMap((o) => (typeof args.values[o] === 'string' ? [`--${o} ${String(args.values[o])}`] : []));
+  const flags = args.values.acceptance === true ? ['--acceptance'] : [];
+  return { file: path.resolve(io.cwd, file), command, suite: ['dynconf', command, ...picked, ...flags].join(' '), environment, startedMs: clock.now() };
+}
+
+/**
+ * Run a command that reports JUnit. Its report is written whatever the outcome: the
+ * command's own when it judged something, else one error case with the reason it ended,
+ * which is then rethrown (exit codes stay as they were). A report that cannot be written
+ * is an error of its own; after a failure it is told on stderr and the failure rethrown.
+ */
+export async function withJUnit(
+  reporting: JUnitReporting | undefined,
+  io: CommandIO,
+  clock: Clock,
+  run: () => Promise<{ code: number; suite?: (subject: ReportSubject) => JUnitSuite }>,
+): Promise<number> {
+  if (!reporting) return (await run()).code;
+  const subject = (): ReportSubject => ({ command: reporting.command, environment: reporting.environment, suite: reporting.suite, startedMs: reporting.startedMs, endedMs: clock.now() });
+  const write = (suite: JUnitSuite) => writeJUnitFile(reporting.file, junitXml(`dynconf ${reporting.command}`, [suite]));
+  let outcome: { code: number; suite?: (subject: ReportSubject) => JUnitSuite };
+  try {
+    outcome = await run();
+  } catch (e) {
+    try {
+      write(errorSuite(subject(), e));
+    } catch (w) {
+      io.stderr.write(`dynconf ${reporting.command}: ${(w as Error).message}\n`);
+    }
+    throw e;
+  }
+  // Only the verbs that report return a suite; --junit elsewhere is a usage error above.
+  if (!outcome.suite) throw new Error(`dynconf ${reporting.command} has no JUnit report`);
+  try {
+    write(outcome.suite(subject()));
+  } catch (w) {
+    throw new CommandError((w as Error).message);
+  }
+  return outcome.code;
+}
 
 /** The environment and profiles picked by --env, --app and --profile. */
 export function selectTarget(model: Model, args: ParsedArgs): RolloutTarget {
@@ -122,7 +192,8 @@ export function makeRolloutCommand(deps: AwsDeps = DEFAULT_AWS_DEPS): Command {
     name: 'rollout',
     summary: 'AppConfig rollout of an environment: status, wait (the rollout gate), stop or revert',
     usage: `usage: dynconf rollout status|wait|stop|guard --env <env> [--app <app>] [--profile flags|ops|browser]
-         [--timeout <minutes>] [--interval <seconds>] [--revert] [--commit <sha>] [--format text|json] [--root <dir>]
+         [--timeout <minutes>] [--interval <seconds>] [--revert] [--commit <sha>] [--format text|json]
+         [--junit <file>] [--root <dir>]
 
 Talks to AWS AppConfig in the environment's account and region (config/workload.json),
 with the default AWS credential chain. Profiles: every profile of every application in
@@ -148,72 +219,82 @@ the environment, or the ones --app and --profile pick.
   --timeout  wait: the gate's limit in minutes (default pipeline.gateTimeoutMinutes, else
              ${DEFAULT_WAIT_TIMEOUT_MINUTES}); status, stop: minutes allowed for retries (default ${DEFAULT_CALL_TIMEOUT_MINUTES})
   --interval wait: seconds between polls (default ${DEFAULT_INTERVAL_SECONDS})
+  --junit    wait, guard: also write a JUnit XML report to <file>, one test case per profile
+             (a rollback naming what triggered it, a timeout or other content is a failure),
+             written whatever the outcome; the exit code is unchanged
 Throttling, AppConfig server errors and network failures are retried with backoff, each
 retry line naming its cause; missing credentials, missing resources and denied calls end
 the command with a one-line reason. Every action exits 1 on such an error or when the
 workspace does not validate, and 2 on a usage error.`,
-    options: { ...SELECTION_OPTIONS, interval: { type: 'string' }, revert: { type: 'boolean', default: false }, format: { type: 'string' }, commit: { type: 'string' } },
+    options: { ...SELECTION_OPTIONS, ...JUNIT_OPTION, interval: { type: 'string' }, revert: { type: 'boolean', default: false }, format: { type: 'string' }, commit: { type: 'string' } },
     allowPositionals: true,
     async run(args, io) {
-      const action = actionOf(args);
-      if (args.values.revert === true && action !== 'stop') throw new UsageError('--revert is for stop only');
-      if (args.values.interval !== undefined && action !== 'wait') throw new UsageError('--interval is for wait only');
-      const format = choiceOption(args, 'format', ['text', 'json'] as const, 'text');
-      if (args.values.format !== undefined && action !== 'status' && action !== 'guard') throw new UsageError('--format is for status and guard only');
-      if (args.values.commit !== undefined && action !== 'guard') throw new UsageError('--commit is for guard only');
-      const root = workspaceRoot(args, io);
-      const model = requireModel(root, io);
-      const target = selectTarget(model, args);
-      if (action === 'guard') {
-        const timeout = numberOption(args, 'timeout', DEFAULT_CALL_TIMEOUT_MINUTES, { min: 1, max: 1440 });
-        const commit = resolveCommit(root, stringOption(args, 'commit') ?? 'HEAD');
-        const report = await withPlane(deps, target, io, timeout, (plane) => emergencyGuard({ plane, target, commit, isAncestor: (a, c) => isAncestor(root, a, c) }));
-        io.stdout.write(format === 'json' ? `${JSON.stringify(report, null, 2)}\n` : renderGuard(report));
-        if (report.blocked) io.stderr.write(`dynconf rollout guard: ${report.environment}: ${report.blocked} emergency change${report.blocked === 1 ? '' : 's'} would be undone; see above\n`);
-        return report.blocked ? EXIT_FAILURE : EXIT_OK;
-      }
-      if (action === 'status') {
-        const timeout = numberOption(args, 'timeout', DEFAULT_CALL_TIMEOUT_MINUTES, { min: 1, max: 1440 });
-        const items = await withPlane(deps, target, io, timeout, async (plane) => inspect(plane, target, await resolveItems(plane, target)));
-        io.stdout.write(format === 'json' ? `${JSON.stringify({ environment: target.environment, account: target.account, region: target.region, items }, null, 2)}\n` : renderStatus(target, items));
-        return EXIT_OK;
-      }
-      if (action === 'stop') {
-        const timeout = numberOption(args, 'timeout', DEFAULT_CALL_TIMEOUT_MINUTES, { min: 1, max: 1440 });
-        const outcomes = await withPlane(deps, target, io, timeout, (plane) => stopRollout(plane, target, args.values.revert === true));
-        for (const o of outcomes) {
-          const at = o.deploymentNumber !== undefined ? ` #${o.deploymentNumber} ${o.before}` : '';
-          io.stdout.write(`${target.environment} ${o.application}/${o.profile}${at}: ${o.action}${o.after ? ` (now ${o.after})` : ''}: ${o.note}\n`);
-        }
-        const failed = outcomes.filter((o) => o.action === 'failed').length;
-        if (failed) io.stderr.write(`dynconf rollout stop: ${failed} of ${outcomes.length} profiles could not be stopped; see above\n`);
-        return failed ? EXIT_FAILURE : EXIT_OK;
-      }
-      const timeout = numberOption(args, 'timeout', model.workload.pipeline.gateTimeoutMinutes ?? DEFAULT_WAIT_TIMEOUT_MINUTES, { min: 1, max: 1440 });
-      const interval = numberOption(args, 'interval', DEFAULT_INTERVAL_SECONDS, { min: 1, max: 600 });
-      const view = wantsTerminalProgress(io.stdout, io.env) ? terminalProgress(io.stdout, target.environment) : logProgress(io.stdout, target.environment, deps.clock);
-      // Retries go through the view, so they do not tear a progress bar drawn in place.
-      const result = await withPlane(
-        deps,
-        target,
-        io,
-        timeout,
-        (plane) =>
-          waitForRollout({
-            plane,
-            target,
-            clock: deps.clock,
-            timeoutMs: timeout * 60_000,
-            intervalMs: interval * 1000,
-            signal: io.signal,
-            onPoll: (s) => view.update(s),
-            onNotice: (m) => view.notice(m),
-          }),
-        (m) => view.notice(m),
-      );
-      return reportWait(result, target, timeout, io);
+      // Known before anything can fail, so that every failure is in the report it asked for.
+      const reporting = junitReporting(args, io, ['rollout', ...args.positionals.slice(0, 1)].join(' '), deps.clock);
+      return withJUnit(reporting, io, deps.clock, () => runRollout(deps, args, io));
     },
   };
+}
+
+async function runRollout(deps: AwsDeps, args: ParsedArgs, io: CommandIO): Promise<{ code: number; suite?: (subject: ReportSubject) => JUnitSuite }> {
+  const action = actionOf(args);
+  if (args.values.revert === true && action !== 'stop') throw new UsageError('--revert is for stop only');
+  if (args.values.interval !== undefined && action !== 'wait') throw new UsageError('--interval is for wait only');
+  if (args.values.junit !== undefined && action !== 'wait' && action !== 'guard') throw new UsageError('--junit is for wait and guard only');
+  const format = choiceOption(args, 'format', ['text', 'json'] as const, 'text');
+  if (args.values.format !== undefined && action !== 'status' && action !== 'guard') throw new UsageError('--format is for status and guard only');
+  if (args.values.commit !== undefined && action !== 'guard') throw new UsageError('--commit is for guard only');
+  const root = workspaceRoot(args, io);
+  const model = requireModel(root, io);
+  const target = selectTarget(model, args);
+  if (action === 'guard') {
+    const timeout = numberOption(args, 'timeout', DEFAULT_CALL_TIMEOUT_MINUTES, { min: 1, max: 1440 });
+    const commit = resolveCommit(root, stringOption(args, 'commit') ?? 'HEAD');
+    const report = await withPlane(deps, target, io, timeout, (plane) => emergencyGuard({ plane, target, commit, isAncestor: (a, c) => isAncestor(root, a, c) }));
+    io.stdout.write(format === 'json' ? `${JSON.stringify(report, null, 2)}\n` : renderGuard(report));
+    if (report.blocked) io.stderr.write(`dynconf rollout guard: ${report.environment}: ${report.blocked} emergency change${report.blocked === 1 ? '' : 's'} would be undone; see above\n`);
+    return { code: report.blocked ? EXIT_FAILURE : EXIT_OK, suite: (subject) => guardSuite(subject, target, report) };
+  }
+  if (action === 'status') {
+    const timeout = numberOption(args, 'timeout', DEFAULT_CALL_TIMEOUT_MINUTES, { min: 1, max: 1440 });
+    const items = await withPlane(deps, target, io, timeout, async (plane) => inspect(plane, target, await resolveItems(plane, target)));
+    io.stdout.write(format === 'json' ? `${JSON.stringify({ environment: target.environment, account: target.account, region: target.region, items }, null, 2)}\n` : renderStatus(target, items));
+    return { code: EXIT_OK };
+  }
+  if (action === 'stop') {
+    const timeout = numberOption(args, 'timeout', DEFAULT_CALL_TIMEOUT_MINUTES, { min: 1, max: 1440 });
+    const outcomes = await withPlane(deps, target, io, timeout, (plane) => stopRollout(plane, target, args.values.revert === true));
+    for (const o of outcomes) {
+      const at = o.deploymentNumber !== undefined ? ` #${o.deploymentNumber} ${o.before}` : '';
+      io.stdout.write(`${target.environment} ${o.application}/${o.profile}${at}: ${o.action}${o.after ? ` (now ${o.after})` : ''}: ${o.note}\n`);
+    }
+    const failed = outcomes.filter((o) => o.action === 'failed').length;
+    if (failed) io.stderr.write(`dynconf rollout stop: ${failed} of ${outcomes.length} profiles could not be stopped; see above\n`);
+    return { code: failed ? EXIT_FAILURE : EXIT_OK };
+  }
+  const timeout = numberOption(args, 'timeout', model.workload.pipeline.gateTimeoutMinutes ?? DEFAULT_WAIT_TIMEOUT_MINUTES, { min: 1, max: 1440 });
+  const interval = numberOption(args, 'interval', DEFAULT_INTERVAL_SECONDS, { min: 1, max: 600 });
+  const view = wantsTerminalProgress(io.stdout, io.env) ? terminalProgress(io.stdout, target.environment) : logProgress(io.stdout, target.environment, deps.clock);
+  // Retries go through the view, so they do not tear a progress bar drawn in place.
+  const result = await withPlane(
+    deps,
+    target,
+    io,
+    timeout,
+    (plane) =>
+      waitForRollout({
+        plane,
+        target,
+        clock: deps.clock,
+        timeoutMs: timeout * 60_000,
+        intervalMs: interval * 1000,
+        signal: io.signal,
+        onPoll: (s) => view.update(s),
+        onNotice: (m) => view.notice(m),
+      }),
+    (m) => view.notice(m),
+  );
+  return { code: reportWait(result, target, timeout, io), suite: (subject) => waitSuite(subject, target, result, timeout) };
 }
 
 export const rolloutCommand = makeRolloutCommand();
