@@ -3,6 +3,7 @@
  * sections, and the safety policy that keeps a bad change from reaching all of prod.
  */
 import { unknownNameFix, type Diagnostics } from './diagnostics';
+import { appConfigQuota } from './quotas';
 import { own } from './source';
 import type { JsonFile } from './source';
 import type { EnvironmentConfig, WorkloadConfig } from './types';
@@ -27,7 +28,12 @@ export function pipelineSteps(w: WorkloadConfig): PipelineStep[] {
   return steps;
 }
 
-export function checkWorkload(json: JsonFile, w: WorkloadConfig, diags: Diagnostics): void {
+export interface WorkloadCheckOptions {
+  /** `validate --strict`: a prod environment without synthetic traffic is an error, not a warning. */
+  readonly strict?: boolean;
+}
+
+export function checkWorkload(json: JsonFile, w: WorkloadConfig, diags: Diagnostics, options: WorkloadCheckOptions = {}): void {
   const envNames = Object.keys(w.environments);
   const strategyNames = Object.keys(w.strategies);
   const clusterNames = Object.keys(w.clusters);
@@ -108,6 +114,7 @@ export function checkWorkload(json: JsonFile, w: WorkloadConfig, diags: Diagnost
 
   for (const [name, env] of Object.entries(w.environments)) {
     checkEnvironment(json, w, name, env, diags, { strategyNames, clusterNames, inWave: w.pipeline.waves.some((wv) => wv.environments.includes(name)) });
+    if (env.tier === 'prod' && !env.canary) reportNoSyntheticTraffic(json, name, env, diags, options.strict ?? false);
   }
 
   for (const [name, cluster] of Object.entries(w.clusters)) {
@@ -165,6 +172,7 @@ export function branchMatches(glob: string, branch: string): boolean {
     else if (c === '?') re += '[^/]';
     else re += c.replace(/[.+^${}()|[\]\\]/g, '\\$&');
   }
+  // eslint-disable-next-line security/detect-non-literal-regexp -- built from a branch glob above, every metacharacter escaped; only * ** ? become [^/]* .* [^/]
   return new RegExp(`^${re}$`).test(branch);
 }
 
@@ -254,10 +262,11 @@ function checkEnvironment(
   });
 
   if (ctx.inWave) {
-    if (env.monitors.length === 0) {
+    // The canary's alarm is an AppConfig monitor like the others: it alone can roll back.
+    if (env.monitors.length === 0 && !env.canary) {
       diags.error(json.locateKey(['environments', name, 'monitors']), 'policy/prod-without-monitor', `prod environment '${name}' has no monitor: nothing would roll a bad change back`, {
         field: `environments.${name}.monitors`,
-        fix: 'add at least one CloudWatch alarm (alarmArn or metricAlarm)',
+        fix: 'add at least one CloudWatch alarm (alarmArn or metricAlarm), or a canary',
       });
     }
     if (strategy && strategy.finalBakeTimeMinutes <= 0) {
@@ -271,6 +280,24 @@ function checkEnvironment(
       fix: 'add an alarm so gamma can catch what beta missed',
     });
   }
+}
+
+/**
+ * A prod environment without a `canary` has no synthetic traffic: during a rollout at a
+ * quiet hour its alarms may see no requests at all, and a change that breaks the service
+ * passes the bake unseen and moves on to the next wave. The canary's alarm, one of the
+ * environment's monitors, fires on failed checks whatever the customer traffic. A warning
+ * (a workload may rely on steady traffic on purpose), an error under `validate --strict`.
+ */
+function reportNoSyntheticTraffic(json: JsonFile, name: string, env: EnvironmentConfig, diags: Diagnostics, strict: boolean): void {
+  const report = strict ? diags.error.bind(diags) : diags.warning.bind(diags);
+  const max = appConfigQuota('monitorsPerEnvironment').default;
+  // The canary's alarm is one more monitor: with the quota already used, one must go first.
+  const room = env.monitors.length < max ? '' : `; it already has ${env.monitors.length} monitors, the most AppConfig allows: combine two alarms into one CloudWatch composite alarm first`;
+  report(json.locateKey(['environments', name]), 'policy/prod-without-synthetic-traffic', `prod environment '${name}' has no synthetic traffic: its alarms may see no traffic during a rollout, and a bad change could pass its bake unseen`, {
+    field: `environments.${name}.canary`,
+    fix: `add "canary": { "url": "https://<a health page of ${name}>/healthz", "rateMinutes": 5 } to environments.${name}: the pipeline creates a CloudWatch Synthetics canary that GETs it and makes its alarm one of ${name}'s monitors${room}`,
+  });
 }
 
 /** What each consuming namespace reads: applications workload.json declares; prefetch only among them. */

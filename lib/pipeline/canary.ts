@@ -1,6 +1,6 @@
 /**
  * A CloudWatch Synthetics canary for an environment whose workload.json entry has a
- * `canary` (gamma in the sample), and the alarm AppConfig watches as one of that
+ * `canary` (gamma and every prod environment in the sample), and the alarm AppConfig watches as one of that
  * environment's monitors: a change that breaks the service the canary calls rolls itself
  * back. It lives in its own stack of the environment's stage, which the AppConfig
  * environment stacks depend on, so the alarm exists before any deployment watches it.
@@ -13,15 +13,11 @@ import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference';
 import type { Construct } from 'constructs';
 import { acknowledge, FINDINGS } from '../appconfig';
 import type { CanaryConfig, Model } from '../model';
+import { CANARY_FAILED_RUNS_TO_ALARM } from './canary-alarm';
 import { acknowledgeKnownGrants, ARN, type KnownGrant } from './nag';
 import { canaryAlarmName, canaryName, canaryStackName } from './names';
 
-/**
- * Consecutive failed runs that put the alarm in ALARM: one failed run may be a network
- * blip on the canary's side, two in a row are the service. With one run per period, the
- * alarm can fire `CANARY_FAILED_RUNS_TO_ALARM x rateMinutes` after a bad change lands.
- */
-export const CANARY_FAILED_RUNS_TO_ALARM = 2;
+export { CANARY_FAILED_RUNS_TO_ALARM, canaryDetectionMinutes } from './canary-alarm';
 
 /** How long one check may take: the canary's own limit must stay under its rate (1 minute at least). */
 export const CANARY_REQUEST_TIMEOUT_SECONDS = 30;
@@ -142,6 +138,7 @@ function acknowledgeCanaryRole(canary: synthetics.Canary, bucket: s3.Bucket): vo
       reason: "Objects of the canary's own artifacts bucket, where it writes its run reports",
     },
     {
+      // eslint-disable-next-line security/detect-non-literal-regexp -- a cdk-nag finding pattern built from constants and the stack's account/region, at synth time
       finding: new RegExp(`^Resource::${ARN}:logs:[a-z0-9-]+:\\d{12}:log-group:/aws/lambda/cwsyn-\\*$`),
       actions: /^logs:(CreateLogStream|CreateLogGroup|PutLogEvents)$/,
       reason: 'The log groups of the Lambda functions Synthetics creates for its canaries, whose names it generates',

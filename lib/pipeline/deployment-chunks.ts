@@ -17,7 +17,9 @@
 import { environmentStacksOf, sharedStacksOwnedBy, sharedStacksRead, type AppConfigPlan } from '../appconfig';
 import { ownedClusters } from '../agent/topology';
 import type { Model, PipelineStep } from '../model';
-import { verifyCommandOf } from './gate-steps';
+
+/** The steps after each environment's last range: its rollout gate and its verify step (EnvironmentChecks). */
+export const CHECK_STEPS_PER_ENVIRONMENT = 2;
 
 /** "Quotas in AWS CodePipeline": fixed quotas, not adjustable. */
 export const CODEPIPELINE_LIMITS = {
@@ -74,7 +76,7 @@ export function actionsForRange(model: Model, plan: AppConfigPlan, step: Pipelin
         .map((s) => s.stackName),
     );
     actions += producers.size;
-    actions += 1 + (verifyCommandOf(config.tier, env) ? 1 : 0); // the rollout gate, and verify where the tier has one
+    actions += CHECK_STEPS_PER_ENVIRONMENT; // the rollout gate, and verify (with the acceptance checks in gamma and prod)
     // With an emergency lane, the guard that stops this step undoing an unmerged emergency
     // change; deployed with the first range only, counted in each like the canary.
     if (model.workload.emergency) actions += 1;

@@ -1,8 +1,9 @@
 /**
  * The pipeline's post steps for one environment, run in CodeBuild in the pipeline
- * account: the rollout gate (`dynconf rollout wait`) and, by tier, the data-plane checks
- * (`dynconf verify`, with `--acceptance` in gamma), each called as dynconfCommand() writes
- * it. Each assumes the environment's RolloutGateRole: the build writes an AWS
+ * account: the rollout gate (`dynconf rollout wait`) and the data-plane checks (`dynconf
+ * verify`, with `--acceptance` in gamma and prod), each called as dynconfCommand() writes
+ * it. Each writes a JUnit report (`--junit`) that its buildspec publishes to the pipeline's
+ * test report group, so that a failed gate shows in the report, not only in the log. Each assumes the environment's RolloutGateRole: the build writes an AWS
  * shared-config profile whose `role_arn` is that role and whose `credential_source =
  * EcsContainer` is the CodeBuild role, and sets AWS_PROFILE, so the JS SDK's default chain
  * in `dynconf` assumes the role, and assumes it again when the one-hour session of a
@@ -14,7 +15,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as pipelines from 'aws-cdk-lib/pipelines';
 import type { Construct } from 'constructs';
 import type { Model, Tier } from '../model';
-import { GATE_PROFILE, gateRoleArn, gateStepRoleName } from './names';
+import { GATE_PROFILE, gateRoleArn, gateStepRoleName, testReportGroupArn } from './names';
 
 /** Where the step writes the profile: outside the checkout, so nothing could commit or upload it. */
 export const GATE_AWS_CONFIG_FILE = '/tmp/dynconf-aws-config';
@@ -27,6 +28,9 @@ export const GATE_MARGIN_MINUTES = 15;
 
 /** Minutes a gate's CodeBuild needs besides the wait: pulling the image, `npm ci`. */
 export const GATE_BUILD_OVERHEAD_MINUTES = 20;
+
+/** Minutes a verify step may spend on its reads (its `--timeout` for retries is 5) besides GATE_BUILD_OVERHEAD_MINUTES. */
+export const VERIFY_MINUTES = 10;
 
 /**
  * How a pipeline step runs the dynconf CLI: `node` on bin/dynconf.ts through tsx, as
@@ -90,11 +94,43 @@ export function writeGateAwsConfigCommand(model: Model, environment: string): st
   return `printf '%s\\n' ${lines.map((l) => `'${l}'`).join(' ')} > "$AWS_CONFIG_FILE"`;
 }
 
-/** What the data-plane check after an environment's gate runs, by tier (none in prod). */
-export function verifyCommandOf(tier: Tier, environment: string): string | undefined {
-  if (tier === 'beta') return dynconfCommand(`verify --env ${environment}`);
-  if (tier === 'gamma') return dynconfCommand(`verify --env ${environment} --acceptance`);
-  return undefined;
+/**
+ * Where each test step (gate, verify, emergency guard) writes its JUnit report, relative to
+ * the checkout. Every step is a build of its own, so one name serves them all; it is not
+ * jest-junit's `reports/junit.xml` so that the two can never be taken for each other.
+ */
+export const STEP_JUNIT_REPORT = { directory: 'reports', file: 'dynconf-junit.xml' } as const;
+
+/** A dynconf call that also writes the step's JUnit report. */
+export function reportingDynconfCommand(args: string): string {
+  return dynconfCommand(`${args} --junit ${STEP_JUNIT_REPORT.directory}/${STEP_JUNIT_REPORT.file}`);
+}
+
+/**
+ * The buildspec part that publishes STEP_JUNIT_REPORT to the pipeline's test report group,
+ * named by ARN (see testReportGroupArn). CodeBuild reads reports after the build phase,
+ * pass or fail, so a failing gate's report is published too.
+ */
+export function stepReportsBuildSpec(model: Model): codebuild.BuildSpec {
+  return codebuild.BuildSpec.fromObject({
+    reports: { [testReportGroupArn(model)]: { files: [STEP_JUNIT_REPORT.file], 'base-directory': STEP_JUNIT_REPORT.directory, 'file-format': 'JUNITXML' } },
+  });
+}
+
+/**
+ * What the data-plane check after an environment's gate runs, by tier: the integration
+ * test in beta, and the acceptance test in gamma and in every prod environment.
+ *
+ * Prod runs the same `verify --acceptance` as gamma: it only reads (StartConfigurationSession
+ * and GetLatestConfiguration on the data plane, as any client of the environment does), so
+ * it writes nothing and starts no deployment, and the role it runs as cannot (gate-role.ts).
+ * It is the check that matters most there: that the bytes every prod service now gets are
+ * the ones this commit compiled, that no server-only flag reached the browser profile, and
+ * that each ops document passes its schema.
+ */
+export function verifyCommandOf(tier: Tier, environment: string): string {
+  if (tier === 'beta') return reportingDynconfCommand(`verify --env ${environment}`);
+  return reportingDynconfCommand(`verify --env ${environment} --acceptance`);
 }
 
 export interface EnvironmentChecksProps {
@@ -102,16 +138,19 @@ export interface EnvironmentChecksProps {
   readonly environment: string;
   /** The pipeline's source: the steps run `dynconf` from the same commit the pipeline deploys. */
   readonly source: pipelines.IFileSetProducer;
+  /** The pipeline's test report group (named testReportGroupName), where the steps publish their JUnit reports. */
+  readonly testReports: codebuild.IReportGroup;
 }
 
 /**
  * The gate and verify steps of one environment, and their CodeBuild role (fixed name,
- * trusted by the environment's RolloutGateRole, allowed to assume nothing else).
+ * trusted by the environment's RolloutGateRole, allowed to assume nothing else, and to
+ * write test reports to the pipeline's test report group only).
  */
 export class EnvironmentChecks {
   readonly role: iam.Role;
   readonly gate: pipelines.CodeBuildStep;
-  readonly verify?: pipelines.CodeBuildStep;
+  readonly verify: pipelines.CodeBuildStep;
   readonly timeoutMinutes: number;
 
   constructor(scope: Construct, props: EnvironmentChecksProps) {
@@ -126,6 +165,8 @@ export class EnvironmentChecks {
       assumedBy: new iam.ServicePrincipal('codebuild.amazonaws.com'),
     });
     this.role.addToPolicy(new iam.PolicyStatement({ actions: ['sts:AssumeRole'], resources: [gateRoleArn(model, environment)] }));
+    // CreateReport, UpdateReport, BatchPutTestCases on that one group: what publishing needs.
+    props.testReports.grantWrite(this.role);
 
     const common = {
       input: props.source,
@@ -134,26 +175,24 @@ export class EnvironmentChecks {
       buildEnvironment: { computeType: codebuild.ComputeType.SMALL },
       env: { CI: 'true', AWS_CONFIG_FILE: GATE_AWS_CONFIG_FILE, AWS_PROFILE: GATE_PROFILE },
       installCommands: ['npm ci --no-audit --no-fund'],
+      partialBuildSpec: stepReportsBuildSpec(model),
     };
     this.gate = new pipelines.CodeBuildStep(`RolloutGate-${environment}`, {
       ...common,
       timeout: cdk.Duration.minutes(this.timeoutMinutes + GATE_BUILD_OVERHEAD_MINUTES),
-      commands: [writeGateAwsConfigCommand(model, environment), dynconfCommand(`rollout wait --env ${environment} --timeout ${this.timeoutMinutes}`)],
+      commands: [writeGateAwsConfigCommand(model, environment), reportingDynconfCommand(`rollout wait --env ${environment} --timeout ${this.timeoutMinutes}`)],
     });
-    const verify = verifyCommandOf(config.tier, environment);
-    if (verify) {
-      this.verify = new pipelines.CodeBuildStep(`Verify-${environment}`, {
-        ...common,
-        timeout: cdk.Duration.minutes(GATE_BUILD_OVERHEAD_MINUTES + 10),
-        commands: [writeGateAwsConfigCommand(model, environment), verify],
-      });
-      // While a rollout is in progress, the data plane serves either version.
-      this.verify.addStepDependency(this.gate);
-    }
+    this.verify = new pipelines.CodeBuildStep(`Verify-${environment}`, {
+      ...common,
+      timeout: cdk.Duration.minutes(GATE_BUILD_OVERHEAD_MINUTES + VERIFY_MINUTES),
+      commands: [writeGateAwsConfigCommand(model, environment), verifyCommandOf(config.tier, environment)],
+    });
+    // While a rollout is in progress, the data plane serves either version.
+    this.verify.addStepDependency(this.gate);
   }
 
   /** The post steps, in the order they run. */
   get steps(): pipelines.Step[] {
-    return this.verify ? [this.gate, this.verify] : [this.gate];
+    return [this.gate, this.verify];
   }
 }

@@ -3,8 +3,10 @@
  * self-mutating), built from workload.json `pipeline`. Source through CodeConnections;
  * a synth step that runs the README's checks and `cdk synth`; then one EnvironmentStage
  * per environment: `pipeline.stages` one after another, then each wave with its
- * environments in parallel. After every environment, its rollout gate; after beta and
- * gamma, the data-plane checks; before a wave that asks for it, a manual approval.
+ * environments in parallel. After every environment, its rollout gate, then the data-plane
+ * checks (the acceptance checks in gamma and in every prod environment); before a wave that
+ * asks for it, a manual approval. Every test step publishes JUnit to one test report group,
+ * and the synth step its coverage to a code coverage report group beside it.
  *
  * When workload.json declares `pipeline.pullRequestCheck`: a CodeBuild project that checks
  * pull requests on a host other than GitHub Actions (pr-check.ts).
@@ -21,13 +23,14 @@ import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as pipelines from 'aws-cdk-lib/pipelines';
 import type { Construct } from 'constructs';
+import { partitionOf } from '../agent/names';
 import { planAppConfig, sharedStacksRead, type AppConfigPlan } from '../appconfig';
 import type { Model, PipelineStep } from '../model';
 import { chunkWaveName, deploymentChunks, type PartRange } from './deployment-chunks';
 import { EnvironmentPartsStage, EnvironmentStage, READERS_OUTPUT, STACK_ID_OUTPUT, type AppConfigStage } from './environment-stage';
 import { pipelineBuildImage } from './build-image';
 import { EmergencyLane, emergencyLaneOf } from './emergency-lane';
-import { dynconfCommand, EnvironmentChecks, GATE_AWS_CONFIG_FILE, GATE_BUILD_OVERHEAD_MINUTES, writeGateAwsConfigCommand } from './gate-steps';
+import { EnvironmentChecks, GATE_AWS_CONFIG_FILE, GATE_BUILD_OVERHEAD_MINUTES, reportingDynconfCommand, stepReportsBuildSpec, writeGateAwsConfigCommand } from './gate-steps';
 import { GATE_PROFILE, pipelineName, pipelineStackName, testReportGroupArn, testReportGroupName } from './names';
 import { BuildLogs, expireArtifacts, restrictKmsGrantsToAwsServices } from './hardening';
 import { acknowledgeArtifactBucket, acknowledgeBuildImage, acknowledgePipelineGrants } from './nag';
@@ -44,6 +47,24 @@ export const SYNTH_COMMANDS = ['bash .ci/run', 'npm run secretlint', 'npx cdk sy
 
 /** Where jest-junit writes (jest.config.js), relative to the checkout. */
 export const JUNIT_REPORT = { directory: 'reports', file: 'junit.xml' } as const;
+
+/**
+ * Where jest writes its coverage as Cobertura XML (jest.config.js `coverageReporters`
+ * `cobertura`, whose default file name this is), relative to the checkout, and the format
+ * CodeBuild reads it as.
+ */
+export const COVERAGE_REPORT = { directory: 'coverage', file: 'cobertura-coverage.xml', format: 'COBERTURAXML' } as const;
+
+/** The CodeBuild report group (type CODE_COVERAGE) the synth step publishes coverage to. */
+export function coverageReportGroupName(model: Model): string {
+  return `${model.workload.workload}-dynconf-coverage`;
+}
+
+/** Its ARN, as the buildspec must name it (see testReportGroupArn). */
+export function coverageReportGroupArn(model: Model): string {
+  const p = model.workload.pipeline;
+  return `arn:${partitionOf(p.region)}:codebuild:${p.region}:${p.account}:report-group/${coverageReportGroupName(model)}`;
+}
 
 /**
  * The CDK CLI the self-mutation step installs: the one this checkout pins. The npm
@@ -73,9 +94,12 @@ export class PipelineStack extends cdk.Stack {
   readonly pipeline: pipelines.CodePipeline;
   readonly source: pipelines.CodePipelineSource;
   readonly synthStep: pipelines.CodeBuildStep;
-  /** The synth step's CodeBuild role, granted writing to `testReports`. */
+  /** The synth step's CodeBuild role, granted writing to `testReports` and `coverageReports`. */
   readonly synthRole: iam.Role;
+  /** Where every test step (synth's jest, gates, verify, emergency guards) publishes JUnit. */
   readonly testReports: codebuild.ReportGroup;
+  /** Where the synth step publishes jest's coverage. */
+  readonly coverageReports: codebuild.ReportGroup;
   /** How the AppConfig stacks are split, shared by every stage. */
   readonly plan: AppConfigPlan;
   /** One per environment, in pipeline order: its first layout parts, canary, agents and readers. */
@@ -115,11 +139,17 @@ export class PipelineStack extends cdk.Stack {
       reportGroupName: testReportGroupName(model),
       type: codebuild.ReportGroupType.TEST,
     });
+    this.coverageReports = new codebuild.ReportGroup(this, 'CoverageReports', {
+      reportGroupName: coverageReportGroupName(model),
+      type: codebuild.ReportGroupType.CODE_COVERAGE,
+    });
     this.synthRole = new iam.Role(this, 'SynthRole', {
       description: `CodeBuild role of the ${pipelineName(model)} synth step: tests, secret scan, cdk synth`,
       assumedBy: new iam.ServicePrincipal('codebuild.amazonaws.com'),
     });
+    // grantWrite gives BatchPutTestCases on a TEST group and BatchPutCodeCoverages on a CODE_COVERAGE one.
     this.testReports.grantWrite(this.synthRole);
+    this.coverageReports.grantWrite(this.synthRole);
 
     this.synthStep = new pipelines.CodeBuildStep('Synth', {
       input: this.source,
@@ -133,6 +163,7 @@ export class PipelineStack extends cdk.Stack {
       partialBuildSpec: codebuild.BuildSpec.fromObject({
         reports: {
           [testReportGroupArn(model)]: { files: [JUNIT_REPORT.file], 'base-directory': JUNIT_REPORT.directory, 'file-format': 'JUNITXML' },
+          [coverageReportGroupArn(model)]: { files: [COVERAGE_REPORT.file], 'base-directory': COVERAGE_REPORT.directory, 'file-format': COVERAGE_REPORT.format },
         },
       }),
     });
@@ -186,7 +217,7 @@ export class PipelineStack extends cdk.Stack {
         for (const environment of step.environments) {
           const stage = chunkStages.get(environment)!;
           // Created with the first range (the guard uses its role), placed after the last.
-          if (index === 0) checks.set(environment, new EnvironmentChecks(this, { model, environment, source: this.source }));
+          if (index === 0) checks.set(environment, new EnvironmentChecks(this, { model, environment, source: this.source, testReports: this.testReports }));
           // The gate and verify follow the environment's last range: its rollout is complete only then.
           const envChecks = last ? checks.get(environment) : undefined;
           const stackSteps = this.sameWaveOrdering(stage, step, range, chunkStages);
@@ -230,7 +261,7 @@ export class PipelineStack extends cdk.Stack {
   /**
    * The step that runs `dynconf rollout guard` for one environment, as the gate step role
    * through the environment's gate role (read-only AppConfig), on the commit the pipeline
-   * deploys. It reads the readers stack's output, so CDK Pipelines runs it after that stack
+   * deploys, publishing its JUnit report as the gate does. It reads the readers stack's output, so CDK Pipelines runs it after that stack
    * (the gate role exists even on an environment's first deployment) and, as a pre step of
    * each AppConfig environment stack of the stage, before any of them.
    */
@@ -244,7 +275,8 @@ export class PipelineStack extends cdk.Stack {
       envFromCfnOutputs: { GATE_ROLE_ARN: stage.readersStack.node.findChild(READERS_OUTPUT) as cdk.CfnOutput },
       installCommands: ['npm ci --no-audit --no-fund'],
       timeout: cdk.Duration.minutes(GATE_BUILD_OVERHEAD_MINUTES + 10),
-      commands: [writeGateAwsConfigCommand(model, environment), dynconfCommand(`rollout guard --env ${environment} --commit "$COMMIT_ID"`)],
+      commands: [writeGateAwsConfigCommand(model, environment), reportingDynconfCommand(`rollout guard --env ${environment} --commit "$COMMIT_ID"`)],
+      partialBuildSpec: stepReportsBuildSpec(model),
     });
   }
 

@@ -1,8 +1,9 @@
 /**
  * The rollout plan of a workload, computed from the model alone: the order a change
- * travels, the strategy and monitors of every environment, how long a change takes to
- * reach each environment and all of prod, and how much of prod a bad change can reach
- * before an alarm can stop it; beside them, AppConfig quota usage per account and region
+ * travels, the strategy and monitors of every environment (its canary's alarm among
+ * them), how long a change takes to reach each environment and all of prod, how much of
+ * prod a bad change can reach before an alarm can stop it, and which prod environments
+ * have no synthetic traffic to make their alarms fire; beside them, AppConfig quota usage per account and region
  * (lib/model/quotas.ts), what removing an application, environment or cluster leaves
  * behind (./removal.ts), and each cluster's data-plane calls and their cost beside a
  * sidecar per pod (lib/agent/data-plane-cost.ts). Pure: no CDK, no AWS, no I/O.
@@ -26,6 +27,8 @@
  */
 import { appConfigQuotaUsage, DEFAULT_EMERGENCY_BRANCHES, type MonitorConfig, type Model, type QuotaUsage, type StrategyConfig, type Tier } from '../model';
 import { DEFAULT_CLUSTER_LOAD, estimateDataPlane, type ClusterLoad, type DataPlaneEstimate } from '../agent/data-plane-cost';
+import { canaryDetectionMinutes } from './canary-alarm';
+import { canaryAlarmName } from './names';
 import { removalPlan, type RemovalPlan } from './removal';
 
 /**
@@ -60,12 +63,22 @@ export interface PlanOptions {
 
 export interface MonitorPlan {
   readonly name: string;
-  readonly kind: 'existing-alarm' | 'metric-alarm';
+  /** `canary-alarm`: the alarm of the environment's synthetic canary, which the stage creates. */
+  readonly kind: 'existing-alarm' | 'metric-alarm' | 'canary-alarm';
   /**
    * Earliest minute after a bad change lands that the alarm can be in ALARM: period times
-   * evaluation periods. null for an existing alarm, whose settings live outside the repo.
+   * evaluation periods (for the canary's, one run per period). null for an existing alarm,
+   * whose settings live outside the repo.
    */
   readonly detectionMinutes: number | null;
+}
+
+/** An environment's synthetic canary: requests its alarms see whatever the customers do. */
+export interface CanaryPlan {
+  readonly url: string;
+  readonly rateMinutes: number;
+  /** The canary's alarm, the last of the environment's monitors. */
+  readonly alarm: string;
 }
 
 export interface EnvironmentPlan {
@@ -84,7 +97,10 @@ export interface EnvironmentPlan {
   readonly percentages: readonly number[];
   /** Minutes between two of AppConfig's steps (0 for an all-at-once deployment). */
   readonly stepIntervalMinutes: number;
+  /** workload.json's monitors, then the canary's alarm when there is a canary: AppConfig's Monitors, in its order. */
   readonly monitors: readonly MonitorPlan[];
+  /** The synthetic canary, null when the environment has none. */
+  readonly canary: CanaryPlan | null;
   /** The monitor with the smallest known detection time, if any. */
   readonly fastestMonitor: MonitorPlan | null;
   /**
@@ -132,6 +148,22 @@ export interface BlastRadius {
    * guarding environment's alarm timing is unknown.
    */
   readonly targetShare: number | null;
+  /**
+   * The alarms that can stop a bad change in each prod environment of the guarding step
+   * (its canary's among them), in pipeline order; empty when no step guards.
+   */
+  readonly stoppedBy: readonly { readonly environment: string; readonly alarms: readonly string[] }[];
+}
+
+/**
+ * Which prod environments have synthetic traffic. Without it, a rollout at a quiet hour
+ * may give the alarms no requests to fail on, and a bad change passes the bake unseen.
+ */
+export interface SyntheticTrafficPlan {
+  /** Prod environments with a canary, in pipeline order. */
+  readonly covered: readonly { readonly environment: string; readonly url: string; readonly rateMinutes: number }[];
+  /** Prod environments without one, in pipeline order: `validate` warns about each (an error under --strict). */
+  readonly uncovered: readonly string[];
 }
 
 /** The emergency lane's lead time, or that it is not configured. */
@@ -172,6 +204,7 @@ export interface Plan {
     readonly allEnvironmentsMinutes: number;
   };
   readonly blastRadius: BlastRadius;
+  readonly syntheticTraffic: SyntheticTrafficPlan;
   /** AppConfig quota usage per account and region: count against the default or declared limit. */
   readonly quotas: readonly QuotaUsage[];
   /** What removing an application, an environment or a cluster leaves in AWS. */
@@ -232,6 +265,7 @@ export function computePlan(model: Model, options: PlanOptions = {}): Plan {
       allEnvironmentsMinutes: worstClock,
     },
     blastRadius: blastRadius(prodSteps, environments),
+    syntheticTraffic: syntheticTraffic(environments),
     quotas: appConfigQuotaUsage(w, { profilesPerApplication: Math.max(0, ...model.applications.map((a) => a.profiles.length)) }),
     removal: removalPlan(model),
     dataPlane: Object.keys(w.clusters)
@@ -274,7 +308,10 @@ function environmentPlan(model: Model, env: string, step: StepPlan, approvals: s
   const s = strategyOf(model, env);
   const percentages = rolloutPercentages(s);
   const interval = percentages.length > 0 ? s.deploymentDurationMinutes / percentages.length : 0;
+  const canary: CanaryPlan | null = e.canary ? { url: e.canary.url, rateMinutes: e.canary.rateMinutes, alarm: canaryAlarmName(model, env) } : null;
   const monitors = e.monitors.map(monitorPlan);
+  // After workload.json's, as the stage appends it to AppConfig's Monitors.
+  if (e.canary) monitors.push({ name: canaryAlarmName(model, env), kind: 'canary-alarm', detectionMinutes: canaryDetectionMinutes(e.canary) });
   const timed = monitors.filter((m) => m.detectionMinutes !== null).sort((a, b) => a.detectionMinutes! - b.detectionMinutes!);
   const fastest = timed[0] ?? null;
   const first = step.startsAtMinutes + overhead;
@@ -292,6 +329,7 @@ function environmentPlan(model: Model, env: string, step: StepPlan, approvals: s
     percentages,
     stepIntervalMinutes: interval,
     monitors,
+    canary,
     fastestMonitor: fastest,
     exposureAtFirstAlarm: fastest ? exposureAt(percentages, interval, fastest.detectionMinutes!) : null,
     firstTargetsAtMinutes: first,
@@ -367,5 +405,14 @@ function blastRadius(prodSteps: readonly StepPlan[], environments: readonly Envi
     environmentShare: prod.length ? reached.length / prod.length : 0,
     guardedBy: guard?.name ?? null,
     targetShare: targets === null || prod.length === 0 ? null : targets / prod.length,
+    stoppedBy: reached.filter((e) => e.step === guard?.number).map((e) => ({ environment: e.environment, alarms: e.monitors.map((m) => m.name) })),
+  };
+}
+
+function syntheticTraffic(environments: readonly EnvironmentPlan[]): SyntheticTrafficPlan {
+  const prod = environments.filter((e) => e.tier === 'prod');
+  return {
+    covered: prod.flatMap((e) => (e.canary ? [{ environment: e.environment, url: e.canary.url, rateMinutes: e.canary.rateMinutes }] : [])),
+    uncovered: prod.filter((e) => !e.canary).map((e) => e.environment),
   };
 }

@@ -2,7 +2,8 @@
  * Verify: read each profile of an environment through the AppConfig data plane
  * (StartConfigurationSession + GetLatestConfiguration, what the agent and so every service
  * reads) and check it against what this checkout compiled. The pipeline runs it after the
- * rollout gate of beta, and with acceptance checks after the gate of gamma.
+ * rollout gate of beta, and with acceptance checks after the gates of gamma and of every
+ * prod environment. It only reads: nothing here writes to AppConfig or starts a deployment.
  *
  * What the data plane returns is not always the document that was deployed:
  * - `ops` (AWS.Freeform) comes back as deployed, so it must equal the compiled bytes.

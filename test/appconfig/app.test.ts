@@ -46,8 +46,11 @@ test('the sample synthesizes the pipeline stack, and a stage assembly per enviro
       'g360-gamma-canary',
       'g360-gamma-config-readers',
       'g360-lower-eks-cluster-02-agent',
+      'g360-prod-01-canary',
       'g360-prod-01-config-readers',
+      'g360-prod-02-canary',
       'g360-prod-02-config-readers',
+      'g360-prod-03-canary',
       'g360-prod-03-config-readers',
       'g360-prod-core-01-agent',
     ]);

@@ -131,18 +131,18 @@ describe('EnvironmentStage', () => {
     expect(() => new EnvironmentStage(new cdk.App(), 'nope', { model, environment: 'nope' })).toThrow(/unknown environment 'nope'; use one of beta, gamma, prod-01/);
   });
 
-  test('split: later parts depend on part 1 (its alarms) and on the shared parts of the same stage', () => {
+  test('split: later parts depend on part 1 (its alarms), on the shared parts of the same stage and on the canary', () => {
     const plan = planAppConfig({ ...model, layout: { parts: { 'groupsync-v3': 1, 'payment-service-v2': 1, 'search-service-net': 2, 'sso-service': 2 } } });
     const app = new cdk.App();
     const prod01 = new EnvironmentStage(app, 'prod-01', { model, environment: 'prod-01', plan });
     const prod02 = new EnvironmentStage(app, 'prod-02', { model, environment: 'prod-02', plan });
     const deps = (s: cdk.Stack) => s.dependencies.map((d) => d.stackName).sort();
     expect(prod01.appConfigStacks.map(deps)).toEqual([
-      ['g360-appconfig-shared-333333333333-us-east-1'],
-      ['g360-appconfig-prod-01', 'g360-appconfig-shared-333333333333-us-east-1', 'g360-appconfig-shared-333333333333-us-east-1-2'],
+      ['g360-appconfig-shared-333333333333-us-east-1', 'g360-prod-01-canary'],
+      ['g360-appconfig-prod-01', 'g360-appconfig-shared-333333333333-us-east-1', 'g360-appconfig-shared-333333333333-us-east-1-2', 'g360-prod-01-canary'],
     ]);
-    // prod-02 has no metric alarm, and its shared stacks are in prod-01's stage.
-    expect(prod02.appConfigStacks.map(deps)).toEqual([[], []]);
+    // prod-02 has no metric alarm, and its shared stacks are in prod-01's stage: only its canary, whose alarm every part watches.
+    expect(prod02.appConfigStacks.map(deps)).toEqual([['g360-prod-02-canary'], ['g360-prod-02-canary']]);
     expect([...prod02.appConfigEnvironments.keys()].sort()).toEqual(['groupsync-v3', 'payment-service-v2', 'search-service-net', 'sso-service']);
   });
 });

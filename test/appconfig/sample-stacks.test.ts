@@ -41,10 +41,10 @@ describe('stacks and stages', () => {
   test('an environment stack depends on the shared stack in its own stage, and only there', () => {
     const deps = (env: string) => stageOf(sample, env).appConfigStacks[0]!.dependencies.map((s) => s.stackName);
     expect(deps('beta')).toEqual([sharedStackNames[0]]);
-    expect(deps('prod-01')).toEqual([sharedStackNames[1]]);
-    // gamma's also depends on its canary's stack, whose alarm it watches (lib/pipeline).
+    // gamma's and prod's also depend on their canary's stack, whose alarm they watch (lib/pipeline).
+    expect(deps('prod-01')).toEqual(['g360-prod-01-canary', sharedStackNames[1]]);
     expect(deps('gamma')).toEqual(['g360-gamma-canary']);
-    for (const env of ['prod-02', 'prod-03']) expect(deps(env)).toEqual([]);
+    for (const env of ['prod-02', 'prod-03']) expect(deps(env)).toEqual([`g360-${env}-canary`]);
   });
 
   test('stacks deploy to the account and region of their environment', () => {
@@ -208,16 +208,18 @@ describe('environments, content and deployments', () => {
     }
   });
 
-  test('every prod environment has monitors, deletion protection and is retained', () => {
+  test("every prod environment has monitors (its canary's alarm the last), deletion protection and is retained", () => {
     const prod = model.environments.filter((e) => model.workload.environments[e]!.tier === 'prod');
     expect(prod).toEqual(['prod-01', 'prod-02', 'prod-03']);
     for (const env of prod) {
       const monitors = model.workload.environments[env]!.monitors;
       expect(monitors.length).toBeGreaterThan(0);
+      expect(model.workload.environments[env]!.canary).toBeDefined();
       const environments = Object.values(resourcesOf(template(envStack(env)), 'AWS::AppConfig::Environment'));
       expect(environments).toHaveLength(model.applications.length);
       for (const e of environments) {
-        expect(e.Properties.Monitors).toHaveLength(monitors.length);
+        expect(e.Properties.Monitors).toHaveLength(monitors.length + 1);
+        expect((e.Properties.Monitors as { AlarmArn: unknown }[]).at(-1)!.AlarmArn).toBe(`arn:aws:cloudwatch:us-east-1:333333333333:alarm:g360-${env}-canary-failed`);
         for (const m of e.Properties.Monitors as { AlarmRoleArn: unknown }[]) expect(m.AlarmRoleArn).toBeDefined();
         expect(e.Properties.DeletionProtectionCheck).toBe('APPLY');
         expect(e.DeletionPolicy).toBe('Retain');
@@ -264,7 +266,7 @@ describe('environments, content and deployments', () => {
               {
                 Action: 'cloudwatch:DescribeAlarms',
                 Effect: 'Allow',
-                Resource: ['arn:aws:cloudwatch:us-east-1:333333333333:alarm:g360-prod-01-api-5xx', { 'Fn::GetAtt': [alarmId, 'Arn'] }],
+                Resource: ['arn:aws:cloudwatch:us-east-1:333333333333:alarm:g360-prod-01-api-5xx', 'arn:aws:cloudwatch:us-east-1:333333333333:alarm:g360-prod-01-canary-failed', { 'Fn::GetAtt': [alarmId, 'Arn'] }],
               },
             ],
           },
@@ -275,6 +277,7 @@ describe('environments, content and deployments', () => {
       Monitors: [
         { AlarmArn: 'arn:aws:cloudwatch:us-east-1:333333333333:alarm:g360-prod-01-api-5xx', AlarmRoleArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^MonitorsRole'), 'Arn'] } },
         { AlarmArn: { 'Fn::GetAtt': [alarmId, 'Arn'] }, AlarmRoleArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^MonitorsRole'), 'Arn'] } },
+        { AlarmArn: 'arn:aws:cloudwatch:us-east-1:333333333333:alarm:g360-prod-01-canary-failed', AlarmRoleArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^MonitorsRole'), 'Arn'] } },
       ],
     });
   });

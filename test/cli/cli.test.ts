@@ -119,7 +119,7 @@ describe('diff against a git ref', () => {
   afterEach(() => rmrf(repo));
 
   // Test edits reach deep into known fixture shapes; typing each path would add nothing.
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- see above
   type Loose = Record<string, any>;
   function edit(file: string, change: (v: Loose) => void): void {
     const p = path.join(repo, file);

@@ -25,7 +25,7 @@ beforeEach(() => {
 afterEach(() => rmrf(repo));
 
 // Test edits reach deep into known fixture shapes; typing each path would add nothing.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- see above
 type Loose = Record<string, any>;
 function edit(file: string, change: (v: Loose) => void): void {
   const p = path.join(repo, file);
@@ -145,19 +145,19 @@ describe('the reach of a change', () => {
     expect(reach.steps).toEqual([{ number: 3, kind: 'wave', name: 'prod-wave-1', environments: ['prod-01'] }]);
     expect(reach.unchanged).toEqual(['beta', 'gamma']);
     expect(reach.prod).toEqual({ reached: 1, total: 1 });
-    expect(reach.alarms).toEqual(['mini-prod-5xx']);
+    expect(reach.alarms).toEqual(['mini-prod-5xx', 'mini-prod-01-canary-failed']);
     expect(reach.environments[0]).toMatchObject({ environment: 'prod-01', strategy: 'linear', rollout: 'linear 20/40/60/80/100% every 6 min', finalBakeTimeMinutes: 30 });
     expect(reach.blastRadius).toMatchObject({ reachedEnvironments: ['prod-01'], guardedBy: 'prod-wave-1' });
 
     const text = await diff('text');
     expect(text).toContain('Reach: 1 of 3 steps (wave prod-wave-1); 1 of 3 environments, 1 of 1 prod; unchanged: beta, gamma.');
-    expect(text).toContain('Alarms: mini-prod-5xx can roll it back.');
+    expect(text).toContain('Alarms: mini-prod-5xx, mini-prod-01-canary-failed can roll it back.');
     expect(text).toMatch(/Done: every changed environment COMPLETE after about \d+ min/);
     expect(text).toContain('Blast radius: if it is bad only in prod, it reaches 1 of 1 prod environment (prod-01) before the alarms and bake of prod-wave-1 can stop it');
     expect(text).toMatch(/reaches prod-01 \(wave prod-wave-1\) first\.\n$/);
 
     const md = await diff('markdown');
-    expect(md).toContain('| 3. wave `prod-wave-1` | `prod-01` | 2 | `linear`: linear 20/40/60/80/100% every 6 min, bake 30 min | `mini-prod-5xx` |');
+    expect(md).toContain('| 3. wave `prod-wave-1` | `prod-01` | 2 | `linear`: linear 20/40/60/80/100% every 6 min, bake 30 min | `mini-prod-5xx`, `mini-prod-01-canary-failed` |');
     expect(md).toContain('**Reach:** 1 of 3 steps (wave prod-wave-1)');
     expect(md).toContain('**Blast radius:** if it is bad only in prod');
   });
@@ -186,9 +186,10 @@ describe('the reach of a change', () => {
 describe('the blast radius of a change', () => {
   const model = () => loadWorkspaceFromDisk(MINIMAL).model!;
 
-  test('with no monitor on a changed prod environment, nothing stops it', () => {
+  test('with no monitor and no canary on a changed prod environment, nothing stops it', () => {
     const m = model();
-    const unwatched = { ...m, workload: { ...m.workload, environments: { ...m.workload.environments, 'prod-01': { ...m.workload.environments['prod-01']!, monitors: [] } } } };
+    const { canary: _canary, ...prod01 } = m.workload.environments['prod-01']!;
+    const unwatched = { ...m, workload: { ...m.workload, environments: { ...m.workload.environments, 'prod-01': { ...prod01, monitors: [] } } } };
     const b = changeBlastRadius(computePlan(unwatched), new Set(['prod-01']));
     expect(b).toMatchObject({ guardedBy: null, reachedEnvironments: ['prod-01'], targetShare: 1 });
     expect(b.sentence).toContain('nothing stops it');

@@ -235,7 +235,7 @@ describe('x-dynconf-emergency in ops schemas', () => {
 
 describe('workload.json emergency', () => {
   // Test edits reach into the fixture's known shape.
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- see above
   function withWorkload(change: (w: any) => void) {
     const dir = tempDir();
     fs.cpSync(MINIMAL, dir, { recursive: true });

@@ -84,9 +84,9 @@ describe('how the layout counts', () => {
     // The environments' strategies plus the emergency lane's, which every account and region gets.
     expect(row('us-west-2', 'deploymentStrategiesPerRegion')).toMatchObject({ count: 3, limit: 20 });
     expect(row('us-east-1', 'deploymentStrategiesPerRegion')).toMatchObject({ count: 2, limit: 20 });
-    // gamma: one metric alarm plus its canary's alarm.
+    // gamma: one metric alarm plus its canary's alarm; prod-01: two alarms plus its canary's.
     expect(row('us-west-2', 'monitorsPerEnvironment')).toMatchObject({ count: 2, limit: 5, where: 'gamma', adjustable: false });
-    expect(row('us-east-1', 'monitorsPerEnvironment')).toMatchObject({ count: 2, where: 'prod-01' });
+    expect(row('us-east-1', 'monitorsPerEnvironment')).toMatchObject({ count: 3, where: 'prod-01' });
     expect(row('us-east-1', 'validatorsPerConfigurationProfile')).toMatchObject({ count: 1, limit: 2 });
   });
 

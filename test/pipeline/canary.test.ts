@@ -56,6 +56,7 @@ describe('the canary script', () => {
       if (id !== 'Synthetics') throw new Error(`the canary script may only require the Synthetics library, not '${id}'`);
       return synthetics;
     };
+    // eslint-disable-next-line @typescript-eslint/no-implied-eval -- runs the generated canary script with a stub require, as Synthetics would
     new Function('require', 'exports', canaryScript(url))(requireStub, exports);
     await exports.handler!();
     return steps;
@@ -97,8 +98,8 @@ describe('limits around the canary', () => {
   });
 
   test('a canary stack for an environment without a canary is an error with the fix', () => {
-    expect(() => new EnvironmentCanaryStack(new cdk.App(), 'Canary', { model: sampleModel(), environment: 'prod-01' })).toThrow(
-      "environment 'prod-01' has no canary; add environments.prod-01.canary { url, rateMinutes } to config/workload.json",
+    expect(() => new EnvironmentCanaryStack(new cdk.App(), 'Canary', { model: sampleModel(), environment: 'beta' })).toThrow(
+      "environment 'beta' has no canary; add environments.beta.canary { url, rateMinutes } to config/workload.json",
     );
   });
 });

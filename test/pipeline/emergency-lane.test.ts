@@ -7,7 +7,7 @@
  */
 import { emergencyLaneCommands, emergencyLaneOf, emergencyRoleGrants, TAGGED_APPCONFIG_TYPES } from '../../lib/pipeline/emergency-lane';
 import { reasonFor, wildcardFindings, type Statement as NagStatement } from '../../lib/pipeline/nag';
-import { dynconfCommand } from '../../lib/pipeline/gate-steps';
+import { dynconfCommand, reportingDynconfCommand } from '../../lib/pipeline/gate-steps';
 import { emergencyBuildRoleArn, emergencyBuildRoleName, emergencyPipelineName, emergencyRoleArn, emergencyRoleName, gateStepRoleName, readersStackName } from '../../lib/pipeline/names';
 import type { Model } from '../../lib/model';
 import { rmrf } from '../support/workspace';
@@ -220,7 +220,8 @@ describe('the emergency guard in the main pipeline', () => {
       const [, project] = resourcesOf(t, 'AWS::CodeBuild::Project').find(([id]) => id.includes(`EmergencyGuard${env.replace(/-/g, '')}`))!;
       const spec = (project.Properties.Source as { BuildSpec: string }).BuildSpec;
       const commands = (JSON.parse(spec) as { phases: { build: { commands: string[] } } }).phases.build.commands;
-      expect(commands).toContain(dynconfCommand(`rollout guard --env ${env} --commit "$COMMIT_ID"`));
+      // With its JUnit report, published as every test step's (reports.test.ts).
+      expect(commands).toContain(reportingDynconfCommand(`rollout guard --env ${env} --commit "$COMMIT_ID"`));
       // As the gate: the gate step role, reading through the gate role.
       const role = JSON.stringify(project.Properties.ServiceRole);
       const [gateStepRoleId] = roleNamed(t, gateStepRoleName(model(), env));

@@ -1,8 +1,9 @@
 /**
  * The pipeline stack of the sample, as bin/app.ts builds it (synthesized once, with the
  * cdk-nag and CFN Guard checks): its type and source, the order of its stages and waves
- * from workload.json, the gate after every environment, the checks after beta and gamma,
- * the approval, the synth step and its reports, and a scrubbed snapshot.
+ * from workload.json, the gate after every environment, the checks after it (acceptance in
+ * gamma and prod), the approval, the synth step and its reports, and a scrubbed snapshot.
+ * Every test step's reports: reports.test.ts; prod's acceptance: prod-acceptance.test.ts.
  */
 import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
@@ -11,9 +12,9 @@ import * as cdk from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as YAML from 'yaml';
 import { buildImageOf, buildImageUri } from '../../lib/pipeline/build-image';
-import { dynconfCommand, gateTimeoutMinutes, GATE_BUILD_OVERHEAD_MINUTES } from '../../lib/pipeline/gate-steps';
+import { dynconfCommand, gateTimeoutMinutes, GATE_BUILD_OVERHEAD_MINUTES, STEP_JUNIT_REPORT } from '../../lib/pipeline/gate-steps';
 import { gateRoleArn, gateStepRoleName, pipelineName, testReportGroupArn, testReportGroupName } from '../../lib/pipeline/names';
-import { JUNIT_REPORT, PipelineStack, pinnedCdkCliVersion, SYNTH_COMMANDS } from '../../lib/pipeline/pipeline-stack';
+import { COVERAGE_REPORT, coverageReportGroupArn, coverageReportGroupName, JUNIT_REPORT, PipelineStack, pinnedCdkCliVersion, SYNTH_COMMANDS } from '../../lib/pipeline/pipeline-stack';
 import { REPO_ROOT, rmrf } from '../support/workspace';
 import { actions, synthesize, validationReport, withWorkload, type SynthesizedApp } from './support';
 
@@ -99,7 +100,10 @@ test('after every environment, its rollout gate, once all its stacks are deploye
 
     const timeout = gateTimeoutMinutes(model(), env);
     const spec = buildSpec(gate!);
-    expect(spec.phases.build!.commands).toEqual([expect.stringContaining(`role_arn = ${gateRoleArn(model(), env)}`), `node --import tsx bin/dynconf.ts rollout wait --env ${env} --timeout ${timeout}`]);
+    expect(spec.phases.build!.commands).toEqual([
+      expect.stringContaining(`role_arn = ${gateRoleArn(model(), env)}`),
+      `node --import tsx bin/dynconf.ts rollout wait --env ${env} --timeout ${timeout} --junit ${STEP_JUNIT_REPORT.directory}/${STEP_JUNIT_REPORT.file}`,
+    ]);
     expect(project(gate!).Properties).toMatchObject({
       TimeoutInMinutes: timeout + GATE_BUILD_OVERHEAD_MINUTES,
       ServiceRole: { 'Fn::GetAtt': [expect.stringMatching(/^GateStepRole/), 'Arn'] },
@@ -113,13 +117,15 @@ test('after every environment, its rollout gate, once all its stacks are deploye
   }
 });
 
-test('after its gate, beta runs the integration test and gamma the acceptance test; prod runs none', () => {
+test('after its gate, beta runs the integration test, and gamma and every prod environment the acceptance test', () => {
   const verify = (env: string) => named(environmentActions(env).actions, `Verify-${env}`);
   const gate = (env: string) => named(environmentActions(env).actions, `RolloutGate-${env}`)!;
-  expect(buildSpec(verify('beta')!).phases.build!.commands[1]).toBe('node --import tsx bin/dynconf.ts verify --env beta');
-  expect(buildSpec(verify('gamma')!).phases.build!.commands[1]).toBe('node --import tsx bin/dynconf.ts verify --env gamma --acceptance');
-  for (const env of ['beta', 'gamma']) expect(verify(env)!.RunOrder).toBeGreaterThan(gate(env).RunOrder);
-  for (const env of ['prod-01', 'prod-02', 'prod-03']) expect(verify(env)).toBeUndefined();
+  const junit = `--junit ${STEP_JUNIT_REPORT.directory}/${STEP_JUNIT_REPORT.file}`;
+  expect(buildSpec(verify('beta')!).phases.build!.commands[1]).toBe(`node --import tsx bin/dynconf.ts verify --env beta ${junit}`);
+  for (const env of ['gamma', 'prod-01', 'prod-02', 'prod-03']) {
+    expect(buildSpec(verify(env)!).phases.build!.commands[1]).toBe(`node --import tsx bin/dynconf.ts verify --env ${env} --acceptance ${junit}`);
+  }
+  for (const env of model().environments) expect([env, verify(env)!.RunOrder > gate(env).RunOrder]).toEqual([env, true]);
 });
 
 test('a manual approval opens prod-wave-1, as workload.json asks, and nothing else waits for one', () => {
@@ -144,23 +150,28 @@ describe('the synth step', () => {
     expect(ci).toMatch(/^npm test$/m);
   });
 
-  test("publishes jest's JUnit report to the report group, which its role may write to", () => {
+  test("publishes jest's JUnit report to the test report group and its coverage to the coverage report group, which its role may write to", () => {
     const reports = buildSpec(synthAction()).reports!;
-    expect(reports).toEqual({ [testReportGroupArn(model())]: { files: [JUNIT_REPORT.file], 'base-directory': JUNIT_REPORT.directory, 'file-format': 'JUNITXML' } });
+    expect(reports).toEqual({
+      [testReportGroupArn(model())]: { files: [JUNIT_REPORT.file], 'base-directory': JUNIT_REPORT.directory, 'file-format': 'JUNITXML' },
+      [coverageReportGroupArn(model())]: { files: ['cobertura-coverage.xml'], 'base-directory': 'coverage', 'file-format': 'COBERTURAXML' },
+    });
+    expect(COVERAGE_REPORT).toEqual({ directory: 'coverage', file: 'cobertura-coverage.xml', format: 'COBERTURAXML' });
     // jest writes where the buildspec reads.
     const jestConfig = createRequire(__filename)(path.join(REPO_ROOT, 'jest.config.js')) as { reporters: [string, { outputDirectory: string; outputName: string }?][] };
     expect(jestConfig.reporters).toContainEqual(['jest-junit', { outputDirectory: JUNIT_REPORT.directory, outputName: JUNIT_REPORT.file }]);
 
     const groups = template.findResources('AWS::CodeBuild::ReportGroup');
-    expect(Object.values(groups).map((g) => g.Properties)).toEqual([expect.objectContaining({ Name: testReportGroupName(model()), Type: 'TEST' })]);
-    const groupId = Object.keys(groups)[0]!;
+    expect(Object.values(groups).map((g) => g.Properties)).toEqual([
+      expect.objectContaining({ Name: testReportGroupName(model()), Type: 'TEST' }),
+      expect.objectContaining({ Name: coverageReportGroupName(model()), Type: 'CODE_COVERAGE' }),
+    ]);
+    const [testGroupId, coverageGroupId] = Object.keys(groups) as [string, string];
     const roleId = (project(synthAction()).Properties.ServiceRole as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
-    const policy = Object.values(template.findResources('AWS::IAM::Policy')).find((p) => JSON.stringify(p.Properties.Roles) === JSON.stringify([{ Ref: roleId }]))!;
-    expect(policy.Properties.PolicyDocument.Statement).toContainEqual({
-      Action: ['codebuild:BatchPutTestCases', 'codebuild:CreateReport', 'codebuild:UpdateReport'],
-      Effect: 'Allow',
-      Resource: { 'Fn::GetAtt': [groupId, 'Arn'] },
-    });
+    const statements = roleStatements(template, roleId);
+    const on = (groupId: string) => statements.filter((st) => JSON.stringify(st.Resource) === JSON.stringify({ 'Fn::GetAtt': [groupId, 'Arn'] }));
+    expect(on(testGroupId)).toEqual([{ Action: ['codebuild:BatchPutTestCases', 'codebuild:CreateReport', 'codebuild:UpdateReport'], Effect: 'Allow', Resource: { 'Fn::GetAtt': [testGroupId, 'Arn'] } }]);
+    expect(on(coverageGroupId)).toEqual([{ Action: ['codebuild:BatchPutCodeCoverages', 'codebuild:CreateReport', 'codebuild:UpdateReport'], Effect: 'Allow', Resource: { 'Fn::GetAtt': [coverageGroupId, 'Arn'] } }]);
   });
 });
 
@@ -282,9 +293,9 @@ test('no buildspec runs dynconf through its exec bit: every call is `node --impo
   expect(commands.length).toBeGreaterThan(20);
   expect(commands.filter((c) => /\bnpx\s+dynconf\b|(^|[\s;&|(])\.\/bin\/|(^|[\s;&|(])bin\/dynconf(\.ts)?\s/.test(c) && !c.startsWith(dynconfCommand('')))).toEqual([]);
   const calls = commands.filter((c) => c.includes('bin/dynconf.ts'));
-  // A gate and an emergency guard per environment, the verify steps of beta and gamma, and
-  // the emergency lane's validate, check and deploy.
-  expect(calls.length).toBe(2 * model().environments.length + 2 + 3);
+  // A gate, a verify step and an emergency guard per environment, and the emergency lane's
+  // validate, check and deploy.
+  expect(calls.length).toBe(3 * model().environments.length + 3);
   for (const c of calls) expect(c.startsWith(dynconfCommand(''))).toBe(true);
   // The synth step calls no dynconf itself (npm scripts do, with node), and cdk is a JS bin npm installed.
   expect(SYNTH_COMMANDS.filter((c) => /dynconf|\.\/bin\//.test(c))).toEqual([]);

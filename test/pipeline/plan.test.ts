@@ -11,7 +11,10 @@
  *                   5 + 3*0 = 5, 5 + 3*30 = 95, 5 + 3*60 = 185 (x2) -> ends 5, 100, 285, 470
  *   AppConfig steps prod-linear 20/40/60/80/100 every 30/5 = 6 min;
  *                   gamma-canary 10/20/40/80/100 every 20/5 = 4 min
+ *   canaries        gamma and every prod environment, every 5 min: the alarm can fire after
+ *                   2 failed runs = 10 min; it follows workload.json's monitors
  *   first alarm     prod-01: g360-prod-01-checkout-p99, 60 s x 3 = 3 min -> step floor(3/6) = 0 -> 20%
+ *                   prod-02, prod-03: only the canary's alarm is timed, 10 min -> floor(10/6) = 1 -> 40%
  *                   gamma: g360-gamma-api-5xx, 60 s x 2 = 2 min -> floor(2/4) = 0 -> 10%
  *   blast radius    prod-wave-1 has monitors and a bake on every environment: 1 of 3 prod
  *                   environments; targets 0.20 / 3 = 0.0667 of prod
@@ -21,6 +24,8 @@ import * as path from 'node:path';
 import { main } from '../../lib/cli/main';
 import { blastRadiusSentence, EMERGENCY_NOT_CONFIGURED, renderPlanMarkdown, renderPlanMermaid, renderPlanText } from '../../lib/cli/commands/plan';
 import type { EnvironmentConfig, MetricAlarmMonitor, Model } from '../../lib/model';
+import { reachOf } from '../../lib/cli/commands/diff';
+import type { ModelDiff } from '../../lib/model/diff';
 import { computePlan, EMERGENCY_CHECK_MINUTES, EMERGENCY_DEPLOY_OVERHEAD_MINUTES, EMERGENCY_START_MINUTES, exposureAt, rolloutPercentages, type EmergencyLanePlan } from '../../lib/pipeline/plan';
 import { sampleModel } from '../rollout/fake-appconfig';
 import { captureIO, REPO_ROOT } from '../support/workspace';
@@ -74,9 +79,23 @@ describe('computePlan on the sample workload', () => {
     expect(env('prod-01').monitors).toEqual([
       { name: 'g360-prod-01-api-5xx', kind: 'existing-alarm', detectionMinutes: null },
       { name: 'g360-prod-01-checkout-p99', kind: 'metric-alarm', detectionMinutes: 3 },
+      { name: 'g360-prod-01-canary-failed', kind: 'canary-alarm', detectionMinutes: 10 },
     ]);
     expect(env('prod-01').fastestMonitor?.name).toBe('g360-prod-01-checkout-p99');
-    expect(env('prod-02')).toMatchObject({ fastestMonitor: null, exposureAtFirstAlarm: null });
+    expect(env('gamma').monitors.map((m) => m.name)).toEqual(['g360-gamma-api-5xx', 'g360-gamma-canary-failed']);
+  });
+
+  test("the canary's alarm is a monitor timed by its rate: the only timed one of prod-02 and prod-03", () => {
+    expect(env('prod-02').canary).toEqual({ url: 'https://prod-02.g360.example.com/healthz', rateMinutes: 5, alarm: 'g360-prod-02-canary-failed' });
+    expect(env('prod-02')).toMatchObject({ fastestMonitor: { name: 'g360-prod-02-canary-failed', kind: 'canary-alarm', detectionMinutes: 10 }, exposureAtFirstAlarm: 40 });
+    expect(env('beta').canary).toBeNull();
+  });
+
+  test('synthetic traffic: every prod environment of the sample has a canary', () => {
+    expect(plan.syntheticTraffic).toEqual({
+      covered: ['prod-01', 'prod-02', 'prod-03'].map((e) => ({ environment: e, url: `https://${e}.g360.example.com/healthz`, rateMinutes: 5 })),
+      uncovered: [],
+    });
   });
 
   test('blast radius: one of three prod environments, a fifth of it before the first alarm', () => {
@@ -86,6 +105,7 @@ describe('computePlan on the sample workload', () => {
       environmentShare: 1 / 3,
       guardedBy: 'prod-wave-1',
       targetShare: 0.2 / 3,
+      stoppedBy: [{ environment: 'prod-01', alarms: ['g360-prod-01-api-5xx', 'g360-prod-01-checkout-p99', 'g360-prod-01-canary-failed'] }],
     });
   });
 
@@ -97,22 +117,52 @@ describe('computePlan on the sample workload', () => {
   });
 });
 
+/** The environment without its canary. */
+function withoutCanary(e: EnvironmentConfig): EnvironmentConfig {
+  const { canary: _canary, ...rest } = e;
+  return rest;
+}
+
 describe('blast radius when the first prod wave cannot stop a change', () => {
-  test('a first wave without monitors passes the change on: the next guarded wave bounds it', () => {
+  test('a first wave without monitors or canary passes the change on: the next guarded wave bounds it', () => {
     const model = withEnvironments(sampleModel(), (envs) => {
-      envs['prod-01'] = { ...envs['prod-01']!, monitors: [] };
+      envs['prod-01'] = { ...withoutCanary(envs['prod-01']!), monitors: [] };
     });
     const b = computePlan(model).blastRadius;
     expect(b.reachedEnvironments).toEqual(['prod-01', 'prod-02', 'prod-03']);
     expect(b.environmentShare).toBe(1);
     expect(b.guardedBy).toBe('prod-wave-2');
+    // All of prod-01; in prod-02 and prod-03, 40% when their canary's alarm can fire after 10 min.
+    expect(b.targetShare).toBeCloseTo((1 + 0.4 + 0.4) / 3, 10);
+    expect(b.stoppedBy.map((x) => x.environment)).toEqual(['prod-02', 'prod-03']);
+  });
+
+  test("without canaries, a guard wave of existing alarms only leaves the share of targets unknown", () => {
+    const model = withEnvironments(sampleModel(), (envs) => {
+      for (const name of ['prod-01', 'prod-02', 'prod-03']) envs[name] = withoutCanary(envs[name]!);
+      envs['prod-01'] = { ...envs['prod-01']!, monitors: [] };
+    });
+    const b = computePlan(model).blastRadius;
+    expect(b.guardedBy).toBe('prod-wave-2');
     // prod-02 and prod-03 have only existing alarms, whose timing the repo does not hold.
     expect(b.targetShare).toBeNull();
   });
 
+  test("a canary's alarm alone guards a wave: it counts in the blast radius", () => {
+    const model = withEnvironments(sampleModel(), (envs) => {
+      envs['prod-01'] = { ...envs['prod-01']!, monitors: [] };
+    });
+    const plan = computePlan(model);
+    // 10 minutes at 6-minute steps: step floor(10/6) = 1 -> 40% of prod-01, 0.4 / 3 of prod.
+    expect(plan.blastRadius).toMatchObject({ reachedEnvironments: ['prod-01'], guardedBy: 'prod-wave-1', stoppedBy: [{ environment: 'prod-01', alarms: ['g360-prod-01-canary-failed'] }] });
+    expect(plan.blastRadius.targetShare).toBeCloseTo(0.4 / 3, 10);
+    expect(blastRadiusSentence(plan)).toContain('in prod-01, 40% of targets hold it when g360-prod-01-canary-failed can first fire (10 min)');
+    expect(blastRadiusSentence(plan)).toContain('The alarms that can stop it: in prod-01, g360-prod-01-canary-failed (its synthetic canary).');
+  });
+
   test('no prod step with monitors everywhere: all of prod, unguarded', () => {
     const model = withEnvironments(sampleModel(), (envs) => {
-      for (const name of ['prod-01', 'prod-02', 'prod-03']) envs[name] = { ...envs[name]!, monitors: [] };
+      for (const name of ['prod-01', 'prod-02', 'prod-03']) envs[name] = { ...withoutCanary(envs[name]!), monitors: [] };
     });
     const plan = computePlan(model);
     expect(plan.blastRadius).toMatchObject({ guardedBy: null, environmentShare: 1, targetShare: 1 });
@@ -122,7 +172,7 @@ describe('blast radius when the first prod wave cannot stop a change', () => {
   test('a guard wave with a slow alarm exposes more of its environment', () => {
     const model = withEnvironments(sampleModel(), (envs) => {
       envs['prod-01'] = {
-        ...envs['prod-01']!,
+        ...withoutCanary(envs['prod-01']!),
         monitors: [{ metricAlarm: { name: 'slow', namespace: 'N', metricName: 'M', statistic: 'Sum', periodSeconds: 300, threshold: 1, evaluationPeriods: 3, comparisonOperator: 'GreaterThanThreshold' } }],
       };
     });
@@ -165,6 +215,10 @@ describe('plan output', () => {
     expect(text).toContain('all of prod in 470 min (7 h 50 min)');
     expect(text).toContain('reaches 1 of 3 prod environments (33.3%: prod-01) before the alarms and bake of prod-wave-1 can stop it');
     expect(text).toContain('in prod-01, 20% of targets hold it when g360-prod-01-checkout-p99 can first fire (3 min). That is 6.7% of prod targets');
+    expect(text).toContain('The alarms that can stop it: in prod-01, g360-prod-01-api-5xx, g360-prod-01-checkout-p99 and g360-prod-01-canary-failed (its synthetic canary).');
+    expect(text).toMatch(/^ {2}prod-02 +g360-prod-02-api-5xx \(existing alarm, timing not in the repo\); g360-prod-02-canary-failed \(synthetic canary alarm, GET https:\/\/prod-02\.g360\.example\.com\/healthz every 5 min, can fire after 10 min\)$/m);
+    expect(text).toContain('\nSynthetic traffic: prod-01, prod-02, prod-03 (canary every 5 min); each canary\'s alarm is one of its environment\'s monitors.\n');
+    expect(text).not.toContain('No synthetic traffic');
   });
 
   test('markdown: one table row per environment, asterisks escaped', () => {
@@ -287,7 +341,7 @@ describe('AppConfig quotas in the plan', () => {
   });
 
   test('text, markdown and json show them', async () => {
-    expect(renderPlanText(plan)).toMatch(/^ {2}333333333333\/us-east-1 +monitors per environment +2 \/ 5 \(default, fixed\) +prod-01$/m);
+    expect(renderPlanText(plan)).toMatch(/^ {2}333333333333\/us-east-1 +monitors per environment +3 \/ 5 \(default, fixed\) +prod-01$/m);
     expect(renderPlanMarkdown(plan)).toContain('| 222222222222/us-west-2 | environments per application | 2 / 20 (default) | every application |');
     const { io, out } = captureIO(REPO_ROOT);
     expect(await main(['plan', '--format', 'json'], io)).toBe(0);
@@ -437,5 +491,71 @@ describe('the emergency lane in the plan', () => {
     expect(renderPlanText(plan)).toContain(EMERGENCY_NOT_CONFIGURED);
     expect(renderPlanMarkdown(plan)).toContain('**Emergency lane:** not configured.');
     expect(renderPlanMermaid(plan)).not.toContain('emergency');
+  });
+});
+
+describe('synthetic traffic in the plan', () => {
+  /** The plan of the sample with these environments left without a canary. */
+  const uncovered = (...names: string[]) =>
+    computePlan(
+      withEnvironments(sampleModel(), (envs) => {
+        for (const name of names) envs[name] = withoutCanary(envs[name]!);
+      }),
+    );
+
+  test('a prod environment without a canary is named, in every format, as having no synthetic traffic', async () => {
+    const plan = uncovered('prod-03');
+    expect(plan.syntheticTraffic.uncovered).toEqual(['prod-03']);
+    expect(plan.syntheticTraffic.covered.map((c) => c.environment)).toEqual(['prod-01', 'prod-02']);
+    const text = renderPlanText(plan);
+    expect(text).toContain('\nSynthetic traffic: prod-01, prod-02 (canary every 5 min);');
+    expect(text).toContain(
+      '\nNo synthetic traffic: prod-03: its alarms may see no traffic during a rollout. Add "canary": { "url", "rateMinutes" } to environments.prod-03 in config/workload.json (`validate` warns; an error under --strict).\n',
+    );
+    const md = renderPlanMarkdown(plan);
+    expect(md).toContain('- **Synthetic traffic:** prod-01, prod-02 (canary every 5 min);');
+    expect(md).toContain('- **No synthetic traffic:** prod-03: its alarms may see no traffic during a rollout.');
+    const mermaid = renderPlanMermaid(plan);
+    expect(mermaid).toMatch(/env_prod_03\[".*g360-prod-03-api-5xx<br\/>no synthetic traffic"\]/);
+    expect(mermaid).toMatch(/env_prod_02\[".*g360-prod-02-canary-failed<br\/>canary every 5 min"\]/);
+    // Not a prod environment: nothing to say about beta's traffic.
+    expect(mermaid).toMatch(/env_beta\["[^"]*<br\/>no monitors"\]/);
+  });
+
+  test('several environments without a canary share one line; canaries of different rates are grouped by rate', () => {
+    const plan = computePlan(
+      withEnvironments(sampleModel(), (envs) => {
+        envs['prod-01'] = { ...envs['prod-01']!, canary: { url: 'https://prod-01.g360.example.com/healthz', rateMinutes: 1 } };
+      }),
+    );
+    expect(renderPlanText(plan)).toContain('\nSynthetic traffic: prod-01 (canary every 1 min); prod-02, prod-03 (canary every 5 min);');
+    expect(renderPlanText(uncovered('prod-02', 'prod-03'))).toContain('\nNo synthetic traffic: prod-02, prod-03: their alarms may see no traffic during a rollout. Add "canary": { "url", "rateMinutes" } to each in config/workload.json');
+  });
+
+  test('dynconf plan --format json carries the canaries and the gaps', async () => {
+    const { io, out } = captureIO(REPO_ROOT);
+    expect(await main(['plan', '--format', 'json'], io)).toBe(0);
+    const json = JSON.parse(out()) as { syntheticTraffic: { covered: { environment: string }[]; uncovered: string[] }; blastRadius: { stoppedBy: { alarms: string[] }[] } };
+    expect(json.syntheticTraffic.covered.map((c) => c.environment)).toEqual(['prod-01', 'prod-02', 'prod-03']);
+    expect(json.syntheticTraffic.uncovered).toEqual([]);
+    expect(json.blastRadius.stoppedBy[0]!.alarms).toContain('g360-prod-01-canary-failed');
+  });
+
+  test("the diff's reach lists the canary's alarm among the alarms that can roll a changed environment back", () => {
+    const plan = computePlan(sampleModel());
+    const diff: ModelDiff = {
+      environments: [
+        {
+          environment: 'prod-02',
+          step: { number: 4, of: 4, kind: 'wave', name: 'prod-wave-2', manualApproval: false },
+          changes: [{ environment: 'prod-02', application: 'sso-service', profile: 'flags', subject: 'x', kind: 'changed', target: 'value', path: 'enabled', before: false, after: true, detail: 'enabled false -> true' }],
+        },
+      ],
+      workload: [],
+      stepCount: 4,
+    };
+    const reach = reachOf(diff, plan);
+    expect(reach.alarms).toEqual(['g360-prod-02-api-5xx', 'g360-prod-02-canary-failed']);
+    expect(reach.environments[0]!.monitors.map((m) => m.kind)).toEqual(['existing-alarm', 'canary-alarm']);
   });
 });

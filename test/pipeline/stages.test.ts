@@ -1,6 +1,6 @@
 /**
  * The stages of the sample as bin/app.ts synthesizes them (once): the canary and its alarm
- * in gamma and that alarm among gamma's AppConfig monitors, the agents in the stages of
+ * in gamma and that alarm among gamma's AppConfig monitors (prod's: prod-synthetic.test.ts), the agents in the stages of
  * their clusters' owners, the rollout gate's role in every environment, and stacks that
  * read each other without exports.
  */
@@ -21,8 +21,9 @@ const stackNames = (env: string) => s.assembly.getNestedAssembly(`assembly-${env
 describe('the canary in gamma', () => {
   const canary = () => stageTemplate(s, 'gamma', 'g360-gamma-canary');
 
-  test('only gamma, whose workload.json entry has one, gets a canary', () => {
-    for (const env of model().environments) expect([env, stackNames(env).includes(`g360-${env}-canary`)]).toEqual([env, env === 'gamma']);
+  test('an environment gets a canary when its workload.json entry has one: gamma and every prod environment, not beta', () => {
+    for (const env of model().environments) expect([env, stackNames(env).includes(`g360-${env}-canary`)]).toEqual([env, model().workload.environments[env]!.canary !== undefined]);
+    expect(model().environments.filter((env) => stackNames(env).includes(`g360-${env}-canary`))).toEqual(['gamma', 'prod-01', 'prod-02', 'prod-03']);
   });
 
   test('checks the configured URL at the configured rate', () => {

@@ -12,13 +12,16 @@ import {
   StartConfigurationSessionCommand,
 } from '@aws-sdk/client-appconfigdata';
 import { mockClient } from 'aws-sdk-client-mock';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { makeVerifyCommand } from '../../lib/cli/commands/verify';
 import { main } from '../../lib/cli/main';
 import { rolloutTarget, type RolloutTarget } from '../../lib/rollout/targets';
 import { DataPlane, verifyTarget, type VerifyItem } from '../../lib/rollout/verify';
-import { captureIO, REPO_ROOT } from '../support/workspace';
+import { captureIO, REPO_ROOT, rmrf, tempDir } from '../support/workspace';
 import { FakeClock, noCredentials, sampleModel } from './fake-appconfig';
+import { readCases } from './junit-reader';
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 type JsonObject = { [k: string]: Json };
@@ -380,5 +383,80 @@ describe('dynconf verify', () => {
     const r = await dynconf(...argv);
     expect(r.code).toBe(2);
     expect(r.err).toContain(message);
+  });
+});
+
+describe('dynconf verify --junit (what the verify and acceptance steps publish)', () => {
+  let dir: string;
+  let report: string;
+  beforeEach(() => {
+    dir = tempDir('dynconf-verify-junit-');
+    report = path.join(dir, 'reports', 'dynconf-junit.xml');
+  });
+  afterEach(() => rmrf(dir));
+
+  async function dynconf(...argv: string[]) {
+    const c = captureIO(REPO_ROOT);
+    const code = await main(argv, c.io);
+    return { code, out: c.out(), err: c.err(), cases: readCases(fs.readFileSync(report, 'utf8')) };
+  }
+
+  test('with --acceptance: a content case and an acceptance case per profile, all passing', async () => {
+    const t = rolloutTarget(sampleModel(), 'prod-02');
+    fake.serveTarget(t);
+    const r = await dynconf('verify', '--env', 'prod-02', '--acceptance', '--junit', report);
+    expect(r.code).toBe(0);
+    expect(r.cases.map((c) => [c.classname, c.name, c.failure ?? c.error ?? c.skipped])).toEqual(
+      t.items.flatMap((i) => [
+        ['dynconf.verify.prod-02', `${i.application}/${i.profile}`, undefined],
+        ['dynconf.verify.prod-02', `${i.application}/${i.profile} acceptance`, undefined],
+      ]),
+    );
+    expect(fs.readFileSync(report, 'utf8')).toContain(`<testsuite name="dynconf verify --env prod-02 --acceptance" tests="${2 * t.items.length}" failures="0" errors="0" skipped="0"`);
+  });
+
+  test('a content mismatch is a <failure> naming the first difference, every difference in its text', async () => {
+    const t = gamma({ application: 'payment-service-v2' });
+    fake.serveTarget(t);
+    fake.serve('payment-service-v2', 'gamma', 'ops', JSON.stringify({ ...(JSON.parse(compiled(t, 'payment-service-v2', 'ops')) as object), hotfix: true }));
+    const r = await dynconf('verify', '--env', 'gamma', '--app', 'payment-service-v2', '--junit', report);
+    expect(r.code).toBe(1);
+    const ops = r.cases.find((c) => c.name === 'payment-service-v2/ops')!;
+    expect(ops.failure).toMatchObject({
+      type: 'content-mismatch',
+      message: 'payment-service-v2/ops: the data plane serves other content than this checkout compiled (version label v1): 1 difference, first hotfix: added: true',
+      text: expect.stringMatching(/compiled -> data plane:\n {2}hotfix: added: true$/),
+    });
+    expect(r.cases.find((c) => c.name === 'payment-service-v2/flags')!.failure).toBeUndefined();
+  });
+
+  test('a failed acceptance check is a <failure> of type acceptance on that profile’s acceptance case', async () => {
+    const t = gamma({ application: 'groupsync-v3', profile: 'browser' });
+    fake.serve('groupsync-v3', 'gamma', 'browser', editedFlags(t, 'groupsync-v3', 'browser', (f) => (f['directory-connector-v2'] = { enabled: true })));
+    const r = await dynconf('verify', '--env', 'gamma', '--app', 'groupsync-v3', '--profile', 'browser', '--acceptance', '--junit', report);
+    expect(r.code).toBe(1);
+    expect(r.cases).toEqual([
+      expect.objectContaining({ name: 'groupsync-v3/browser', failure: expect.objectContaining({ type: 'content-mismatch' }) }),
+      expect.objectContaining({
+        name: 'groupsync-v3/browser acceptance',
+        failure: expect.objectContaining({ type: 'acceptance', message: "groupsync-v3/browser: 1 acceptance check failed: server-only flag 'directory-connector-v2' is in the browser profile" }),
+      }),
+    ]);
+  });
+
+  test('a missing profile fails its content case and skips its acceptance case', async () => {
+    const r = await dynconf('verify', '--env', 'beta', '--app', 'sso-service', '--profile', 'ops', '--acceptance', '--junit', report);
+    expect(r.code).toBe(1);
+    expect(r.cases).toEqual([
+      expect.objectContaining({ name: 'sso-service/ops', failure: expect.objectContaining({ type: 'missing', message: expect.stringContaining("sso-service/ops: missing: profile 'ops' of application 'sso-service' in environment 'beta' was not found") }) }),
+      expect.objectContaining({ name: 'sso-service/ops acceptance', skipped: 'sso-service/ops could not be read from the data plane (missing); see its content check' }),
+    ]);
+  });
+
+  test('no credentials: the report holds one <error> with the one-line reason; exit 1 as before', async () => {
+    fake.fail('StartConfigurationSession', noCredentials());
+    const r = await dynconf('verify', '--env', 'gamma', '--acceptance', '--junit', report);
+    expect(r.code).toBe(1);
+    expect(r.cases).toEqual([{ classname: 'dynconf.verify.gamma', name: 'dynconf verify', error: { type: 'CommandError', message: expect.stringMatching(/^no usable AWS credentials for account 222222222222 region us-west-2/) } }]);
   });
 });

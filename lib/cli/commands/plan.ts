@@ -8,6 +8,7 @@ import {
   rolloutPercentages,
   type EmergencyLanePlan,
   type EnvironmentPlan,
+  type MonitorPlan,
   type Plan,
 } from '../../pipeline/plan';
 import type { RemovalOf } from '../../pipeline/removal';
@@ -23,9 +24,10 @@ export const planCommand: Command = {
   usage: `usage: dynconf plan [--format text|markdown|mermaid|json] [--gate-overhead <minutes>] [--nodes <n>] [--pods <n>] [--root <dir>]
 
 From config/workload.json: the order a change travels (stages, then waves), each
-environment's deployment strategy and monitors, the time a change takes to reach each
-environment and all of prod, and the blast radius: how much of prod a bad change can
-reach before an alarm can stop it; the emergency lane's lead time, when declared; AppConfig quota usage per account and region; what
+environment's deployment strategy and monitors (its canary's alarm among them), the time
+a change takes to reach each environment and all of prod, and the blast radius: how much
+of prod a bad change can reach before an alarm can stop it, and which prod environments
+have no synthetic traffic for their alarms to see; the emergency lane's lead time, when declared; AppConfig quota usage per account and region; what
 removing an application, environment or cluster leaves in AWS; and each cluster's
 AppConfig data-plane calls and their cost, beside a sidecar per pod.
   --format         text (default), markdown (PR comment), mermaid (a flowchart GitHub
@@ -68,11 +70,25 @@ export function describeRollout(e: Pick<EnvironmentPlan, 'percentages' | 'growth
   return `${e.growthType.toLowerCase()} ${e.percentages.map((p) => Number(p.toFixed(1))).join('/')}% every ${Number(e.stepIntervalMinutes.toFixed(1))} min`;
 }
 
+function describeMonitor(m: MonitorPlan, e: EnvironmentPlan): string {
+  switch (m.kind) {
+    case 'metric-alarm':
+      return `metric alarm, can fire after ${minutes(m.detectionMinutes!)}`;
+    case 'canary-alarm':
+      return `synthetic canary alarm, GET ${e.canary!.url} every ${minutes(e.canary!.rateMinutes)}, can fire after ${minutes(m.detectionMinutes!)}`;
+    case 'existing-alarm':
+      return 'existing alarm, timing not in the repo';
+  }
+}
+
 function describeMonitors(e: EnvironmentPlan): string {
   if (e.monitors.length === 0) return 'none';
-  return e.monitors
-    .map((m) => `${m.name} (${m.kind === 'metric-alarm' ? `metric alarm, can fire after ${minutes(m.detectionMinutes!)}` : 'existing alarm, timing not in the repo'})`)
-    .join('; ');
+  return e.monitors.map((m) => `${m.name} (${describeMonitor(m, e)})`).join('; ');
+}
+
+/** "a, b and c". */
+function listOf(items: readonly string[]): string {
+  return items.length <= 1 ? items.join('') : `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]!}`;
 }
 
 /** A table cell: "105 min", marked when a manual approval comes first. */
@@ -111,7 +127,32 @@ export function blastRadiusSentence(plan: Plan): string {
     )
     .join('; ');
   const targets = b.targetShare === null ? '' : ` That is ${percent(b.targetShare)} of prod targets, counting every prod environment as the same size.`;
-  return `A change that is bad only in prod reaches ${reached} before the alarms and bake of ${b.guardedBy} can stop it; ${inside}.${targets}`;
+  const canaryOf = (env: string) => plan.environments.find((e) => e.environment === env)!.canary?.alarm;
+  const alarms = b.stoppedBy.map((s) => `in ${s.environment}, ${listOf(s.alarms.map((a) => (a === canaryOf(s.environment) ? `${a} (its synthetic canary)` : a)))}`).join('; ');
+  return `A change that is bad only in prod reaches ${reached} before the alarms and bake of ${b.guardedBy} can stop it; ${inside}.${targets} The alarms that can stop it: ${alarms}.`;
+}
+
+/**
+ * Which prod environments have synthetic traffic, by canary rate, and which have none:
+ * "synthetic traffic: prod-01, prod-02 (canary every 5 min)", "no synthetic traffic: ...".
+ */
+export function syntheticTrafficLines(plan: Plan): string[] {
+  const t = plan.syntheticTraffic;
+  if (t.covered.length === 0 && t.uncovered.length === 0) return [];
+  const out: string[] = [];
+  if (t.covered.length) {
+    const rates = [...new Set(t.covered.map((c) => c.rateMinutes))];
+    const groups = rates.map((r) => `${t.covered.filter((c) => c.rateMinutes === r).map((c) => c.environment).join(', ')} (canary every ${minutes(r)})`);
+    out.push(`Synthetic traffic: ${groups.join('; ')}; each canary's alarm is one of its environment's monitors.`);
+  }
+  if (t.uncovered.length) {
+    const one = t.uncovered.length === 1;
+    out.push(
+      `No synthetic traffic: ${t.uncovered.join(', ')}: ${one ? 'its' : 'their'} alarms may see no traffic during a rollout. ` +
+        `Add "canary": { "url", "rateMinutes" } to ${one ? `environments.${t.uncovered[0]!}` : 'each'} in config/workload.json (\`validate\` warns; an error under --strict).`,
+    );
+  }
+  return out;
 }
 
 /** Left-aligned columns; the last column is not padded. */
@@ -193,7 +234,7 @@ function emergencyText(plan: Plan): string[] {
 }
 
 function blastRadiusText(plan: Plan): string[] {
-  return [`Blast radius: ${blastRadiusSentence(plan)}`];
+  return [`Blast radius: ${blastRadiusSentence(plan)}`, ...syntheticTrafficLines(plan)];
 }
 
 const QUOTAS_INTRO =
@@ -320,7 +361,11 @@ function emergencyMarkdown(plan: Plan): string[] {
 }
 
 function blastRadiusMarkdown(plan: Plan): string[] {
-  return [`**Blast radius:** ${esc(blastRadiusSentence(plan))}`];
+  const traffic = syntheticTrafficLines(plan).map((l) => {
+    const colon = l.indexOf(':');
+    return `- **${esc(l.slice(0, colon))}:**${esc(l.slice(colon + 1))}`;
+  });
+  return [`**Blast radius:** ${esc(blastRadiusSentence(plan))}`, ...(traffic.length ? ['', ...traffic] : [])];
 }
 
 function quotasMarkdown(plan: Plan): string[] {
@@ -386,6 +431,7 @@ export function renderPlanMermaid(plan: Plan): string {
         `${e.strategy}: ${describeRollout(e)}`,
         `deploy ${minutes(e.deploymentDurationMinutes)}, bake ${minutes(e.finalBakeTimeMinutes)}`,
         ...(e.monitors.length ? e.monitors.map((m) => m.name) : ['no monitors']),
+        ...(e.canary ? [`canary every ${minutes(e.canary.rateMinutes)}`] : e.tier === 'prod' ? ['no synthetic traffic'] : []),
       ];
       out.push(`    ${id('env', name)}[${label(lines)}]`);
     }

@@ -11,7 +11,7 @@ export const validateCommand: Command = {
 Checks every file of the workspace and prints one line per problem:
   <file>:<line>:<col> <error|warning> <field>: <message> (fix: <how>)
 Exit 0 when there is no error, 1 when there is one, 2 on a usage error.
-  --strict   expired flags are errors, not warnings
+  --strict   expired flags, and prod environments without a canary, are errors, not warnings
   --format   text (default) or json
 File arguments (as lint-staged passes them) are accepted; the whole workspace is checked,
 because a change to one file can break another.`,

@@ -1,9 +1,9 @@
 import { AppConfigDataClient } from '@aws-sdk/client-appconfigdata';
-import { AppConfigError, DataPlane, itemKey, systemClock, verifyTarget, type VerifyItem, type VerifyReport } from '../../rollout';
+import { AppConfigError, DataPlane, itemKey, systemClock, verifySuite, verifyTarget, type VerifyItem, type VerifyReport } from '../../rollout';
 import { beforeAwsClient } from '../aws-node-notice';
 import { choiceOption, CommandError, EXIT_FAILURE, EXIT_OK, numberOption, type Command } from '../command';
 import { requireModel, workspaceRoot } from '../workspace';
-import { callOptions, DEFAULT_CALL_TIMEOUT_MINUTES, SELECTION_OPTIONS, selectTarget, type AwsDeps } from './rollout';
+import { callOptions, DEFAULT_CALL_TIMEOUT_MINUTES, JUNIT_OPTION, junitReporting, SELECTION_OPTIONS, selectTarget, withJUnit, type AwsDeps } from './rollout';
 
 /** What `verify` needs from outside: a data-plane client instead of a control-plane one. */
 export type DataPlaneDeps = AwsDeps<AppConfigDataClient>;
@@ -22,10 +22,11 @@ export function makeVerifyCommand(deps: DataPlaneDeps = DEFAULT_DATA_PLANE_DEPS)
     name: 'verify',
     summary: 'read every profile of an environment through the AppConfig data plane and check it against this checkout',
     usage: `usage: dynconf verify --env <env> [--app <app>] [--profile flags|ops|browser] [--acceptance]
-         [--format text|json] [--timeout <minutes>] [--root <dir>]
+         [--format text|json] [--timeout <minutes>] [--junit <file>] [--root <dir>]
 
 The pipeline's integration test (after beta) and, with --acceptance, its acceptance test
-(after gamma). For each profile, starts a session on the AppConfig data plane
+(after gamma and after each prod environment's rollout gate). It only reads: no write,
+no deployment. For each profile, starts a session on the AppConfig data plane
 (@aws-sdk/client-appconfigdata) by name and reads the latest configuration, as a new
 client of the environment gets it:
   ops            must equal the compiled bytes
@@ -36,27 +37,34 @@ client of the environment gets it:
                  server-only flag), every ops document validates against its schema.json
                  (draft-04), and every flag of the model is present
   --timeout      minutes allowed for retries of throttled calls (default ${DEFAULT_CALL_TIMEOUT_MINUTES})
+  --junit        also write a JUnit XML report to <file>: one test case per profile, and with
+                 --acceptance one more per profile for its acceptance checks; written
+                 whatever the outcome, the exit code unchanged
 Exit 0 when everything matches, 1 on any difference, missing profile, failed acceptance
 check or AWS error, 2 on a usage error.`,
-    options: { ...SELECTION_OPTIONS, acceptance: { type: 'boolean', default: false }, format: { type: 'string' } },
+    options: { ...SELECTION_OPTIONS, ...JUNIT_OPTION, acceptance: { type: 'boolean', default: false }, format: { type: 'string' } },
     async run(args, io) {
-      const format = choiceOption(args, 'format', ['text', 'json'] as const, 'text');
-      const timeout = numberOption(args, 'timeout', DEFAULT_CALL_TIMEOUT_MINUTES, { min: 1, max: 1440 });
-      const model = requireModel(workspaceRoot(args, io), io);
-      const target = selectTarget(model, args);
-      const client = deps.client(target.region);
-      const plane = new DataPlane({ client, ...callOptions(deps, target, io, timeout) });
-      let report: VerifyReport;
-      try {
-        report = await verifyTarget(plane, model, target, { acceptance: args.values.acceptance === true });
-      } catch (e) {
-        if (e instanceof AppConfigError) throw new CommandError(e.message);
-        throw e;
-      } finally {
-        client.destroy();
-      }
-      io.stdout.write(format === 'json' ? `${JSON.stringify(report, null, 2)}\n` : renderVerify(report));
-      return report.failed ? EXIT_FAILURE : EXIT_OK;
+      // Known before anything can fail, so that every failure is in the report it asked for.
+      const reporting = junitReporting(args, io, 'verify', deps.clock);
+      return withJUnit(reporting, io, deps.clock, async () => {
+        const format = choiceOption(args, 'format', ['text', 'json'] as const, 'text');
+        const timeout = numberOption(args, 'timeout', DEFAULT_CALL_TIMEOUT_MINUTES, { min: 1, max: 1440 });
+        const model = requireModel(workspaceRoot(args, io), io);
+        const target = selectTarget(model, args);
+        const client = deps.client(target.region);
+        const plane = new DataPlane({ client, ...callOptions(deps, target, io, timeout) });
+        let report: VerifyReport;
+        try {
+          report = await verifyTarget(plane, model, target, { acceptance: args.values.acceptance === true });
+        } catch (e) {
+          if (e instanceof AppConfigError) throw new CommandError(e.message);
+          throw e;
+        } finally {
+          client.destroy();
+        }
+        io.stdout.write(format === 'json' ? `${JSON.stringify(report, null, 2)}\n` : renderVerify(report));
+        return { code: report.failed ? EXIT_FAILURE : EXIT_OK, suite: (subject) => verifySuite(subject, report) };
+      });
     },
   };
 }
