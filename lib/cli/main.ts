@@ -34,13 +34,13 @@ export async function main(argv: readonly string[], io: CommandIO, options: Main
     io.stdout.write(`dynconf ${packageVersion()}\n`);
     return EXIT_OK;
   }
-  const commands = options.commands ?? loadCommands();
   if (!verb || verb === '--help' || verb === '-h' || verb === 'help') {
-    io.stdout.write(overview(commands));
+    io.stdout.write(overview(options.commands ?? loadCommands()));
     return verb ? EXIT_OK : EXIT_USAGE;
   }
-  const command = commands.find((c) => c.name === verb);
+  const command = options.commands ? options.commands.find((c) => c.name === verb) : loadVerb(verb);
   if (!command) {
+    const commands = options.commands ?? loadCommands();
     const option = verb.startsWith('-');
     // -v is how node, npm and git spell it; -V is ours (commander's), --version both.
     const guess = option ? (verb === '-v' ? 'version' : suggest(verb.replace(/^-+/, ''), ['version', 'help'])) : suggest(verb, commands.map((c) => c.name));
@@ -96,8 +96,45 @@ function loadCommands(): readonly Command[] {
   return (require('./commands') as typeof CommandsModule).COMMANDS;
 }
 
+/* eslint-disable @typescript-eslint/no-require-imports -- each verb is loaded only when it runs, see VERBS */
+/**
+ * Each verb's module by name, loaded only when that verb runs: loading them all (the AWS SDK,
+ * aws-cdk-lib, cdk8s) costs seconds, and `validate` in the pre-commit hook needs none of them.
+ * The same verbs, in the same order, as commands/index.ts (the list `--help` prints, which
+ * loads them all); test/cli/entry.test.ts fails when the two differ.
+ */
+export const VERBS: Readonly<Record<string, () => Command>> = {
+  validate: () => (require('./commands/validate') as typeof import('./commands/validate')).validateCommand,
+  new: () => (require('./commands/new') as typeof import('./commands/new')).newCommand,
+  layout: () => (require('./commands/layout') as typeof import('./commands/layout')).layoutCommand,
+  build: () => (require('./commands/build') as typeof import('./commands/build')).buildCommand,
+  flags: () => (require('./commands/flags') as typeof import('./commands/flags')).flagsCommand,
+  eval: () => (require('./commands/eval') as typeof import('./commands/eval')).evalCommand,
+  manifests: () => (require('./commands/manifests') as typeof import('./commands/manifests')).manifestsCommand,
+  diff: () => (require('./commands/diff') as typeof import('./commands/diff')).diffCommand,
+  plan: () => (require('./commands/plan') as typeof import('./commands/plan')).planCommand,
+  rollout: () => (require('./commands/rollout') as typeof import('./commands/rollout')).rolloutCommand,
+  drift: () => (require('./commands/drift') as typeof import('./commands/drift')).driftCommand,
+  emergency: () => (require('./commands/emergency') as typeof import('./commands/emergency')).emergencyCommand,
+  verify: () => (require('./commands/verify') as typeof import('./commands/verify')).verifyCommand,
+  agent: () => (require('./commands/agent') as typeof import('./commands/agent')).agentCommand,
+  bff: () => (require('./commands/bff') as typeof import('./commands/bff')).bffCommand,
+};
+/* eslint-enable @typescript-eslint/no-require-imports */
+
+function loadVerb(name: string): Command | undefined {
+  return Object.hasOwn(VERBS, name) ? VERBS[name]!() : undefined;
+}
+
+/**
+ * The version, written into the compiled entry by scripts/build-cli.mjs (the standalone
+ * bundle has no package.json beside it); read from package.json when run from the sources.
+ */
+declare const DYNCONF_BUILD_VERSION: string | undefined;
+
 let version: string | undefined;
 export function packageVersion(): string {
+  if (typeof DYNCONF_BUILD_VERSION === 'string') return DYNCONF_BUILD_VERSION;
   return (version ??= (JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string }).version);
 }
 
