@@ -137,7 +137,8 @@ function esbuildOptions({ standalone }) {
     mainFields: ['module', 'main'],
     define: { DYNCONF_BUILD_VERSION: JSON.stringify(version()) },
     metafile: true,
-    logLevel: 'error',
+    // Errors come back in the exception's message, which the callers print (once).
+    logLevel: 'silent',
     legalComments: 'none',
     ...(standalone
       ? {
