@@ -12,6 +12,7 @@ import * as path from 'node:path';
 import type { BenchResult } from './types';
 
 const BENCHES: Readonly<Record<string, { title: string; module: string }>> = {
+  cli: { title: 'CLI start-up and the pre-commit hook', module: './cli' },
   validate: { title: 'Validate and the pre-commit hook', module: './validate' },
   synth: { title: 'CDK synthesis', module: './synth' },
   runtime: { title: 'Runtime: local agent, BFF, WebSocket fan-out, rules', module: './runtime' },

@@ -5,6 +5,21 @@ import { parseArgs } from 'node:util';
 import { didYouMean } from '../model/diagnostics';
 import { CommandError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError, type Command, type CommandIO } from './command';
 import type * as CommandsModule from './commands';
+import type * as VerbValidate from './commands/validate';
+import type * as VerbNew from './commands/new';
+import type * as VerbLayout from './commands/layout';
+import type * as VerbBuild from './commands/build';
+import type * as VerbFlags from './commands/flags';
+import type * as VerbEval from './commands/eval';
+import type * as VerbManifests from './commands/manifests';
+import type * as VerbDiff from './commands/diff';
+import type * as VerbPlan from './commands/plan';
+import type * as VerbRollout from './commands/rollout';
+import type * as VerbDrift from './commands/drift';
+import type * as VerbEmergency from './commands/emergency';
+import type * as VerbVerify from './commands/verify';
+import type * as VerbAgent from './commands/agent';
+import type * as VerbBff from './commands/bff';
 import { styleFor } from './output';
 
 export interface MainOptions {
@@ -104,21 +119,21 @@ function loadCommands(): readonly Command[] {
  * loads them all); test/cli/entry.test.ts fails when the two differ.
  */
 export const VERBS: Readonly<Record<string, () => Command>> = {
-  validate: () => (require('./commands/validate') as typeof import('./commands/validate')).validateCommand,
-  new: () => (require('./commands/new') as typeof import('./commands/new')).newCommand,
-  layout: () => (require('./commands/layout') as typeof import('./commands/layout')).layoutCommand,
-  build: () => (require('./commands/build') as typeof import('./commands/build')).buildCommand,
-  flags: () => (require('./commands/flags') as typeof import('./commands/flags')).flagsCommand,
-  eval: () => (require('./commands/eval') as typeof import('./commands/eval')).evalCommand,
-  manifests: () => (require('./commands/manifests') as typeof import('./commands/manifests')).manifestsCommand,
-  diff: () => (require('./commands/diff') as typeof import('./commands/diff')).diffCommand,
-  plan: () => (require('./commands/plan') as typeof import('./commands/plan')).planCommand,
-  rollout: () => (require('./commands/rollout') as typeof import('./commands/rollout')).rolloutCommand,
-  drift: () => (require('./commands/drift') as typeof import('./commands/drift')).driftCommand,
-  emergency: () => (require('./commands/emergency') as typeof import('./commands/emergency')).emergencyCommand,
-  verify: () => (require('./commands/verify') as typeof import('./commands/verify')).verifyCommand,
-  agent: () => (require('./commands/agent') as typeof import('./commands/agent')).agentCommand,
-  bff: () => (require('./commands/bff') as typeof import('./commands/bff')).bffCommand,
+  validate: () => (require('./commands/validate') as typeof VerbValidate).validateCommand,
+  new: () => (require('./commands/new') as typeof VerbNew).newCommand,
+  layout: () => (require('./commands/layout') as typeof VerbLayout).layoutCommand,
+  build: () => (require('./commands/build') as typeof VerbBuild).buildCommand,
+  flags: () => (require('./commands/flags') as typeof VerbFlags).flagsCommand,
+  eval: () => (require('./commands/eval') as typeof VerbEval).evalCommand,
+  manifests: () => (require('./commands/manifests') as typeof VerbManifests).manifestsCommand,
+  diff: () => (require('./commands/diff') as typeof VerbDiff).diffCommand,
+  plan: () => (require('./commands/plan') as typeof VerbPlan).planCommand,
+  rollout: () => (require('./commands/rollout') as typeof VerbRollout).rolloutCommand,
+  drift: () => (require('./commands/drift') as typeof VerbDrift).driftCommand,
+  emergency: () => (require('./commands/emergency') as typeof VerbEmergency).emergencyCommand,
+  verify: () => (require('./commands/verify') as typeof VerbVerify).verifyCommand,
+  agent: () => (require('./commands/agent') as typeof VerbAgent).agentCommand,
+  bff: () => (require('./commands/bff') as typeof VerbBff).bffCommand,
 };
 /* eslint-enable @typescript-eslint/no-require-imports */
 
