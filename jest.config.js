@@ -39,7 +39,7 @@ function chromiumTests() {
   return out.sort();
 }
 
-const escape = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const escapeRegExp = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const CHROMIUM_TESTS = SELECTION ? chromiumTests() : [];
 if (SELECTION === 'without-chromium') {
   process.stderr.write(`jest.config.js: DYNCONF_TESTS=without-chromium: leaving out the ${CHROMIUM_TESTS.length} Chromium tests (${CHROMIUM_TESTS.join(', ')}); DYNCONF_TESTS=chromium-only runs them (the pipeline's BrowserTests action)\n`);
@@ -59,7 +59,7 @@ module.exports = {
   testPathIgnorePatterns: [
     '/node_modules/',
     '<rootDir>/test/fixtures/',
-    ...(SELECTION === 'without-chromium' ? CHROMIUM_TESTS.map((f) => `^${escape(path.join(__dirname, f))}$`) : []),
+    ...(SELECTION === 'without-chromium' ? CHROMIUM_TESTS.map((f) => `^${escapeRegExp(path.join(__dirname, f))}$`) : []),
   ],
   // The AWS SDK's Node-support banner off in tests: see test/support/quiet-aws-sdk.ts.
   setupFiles: ['<rootDir>/test/support/quiet-aws-sdk.ts'],

@@ -104,7 +104,7 @@ test('after every environment, its rollout gate, once all its stacks are deploye
     const spec = buildSpec(gate!);
     expect(spec.phases.build!.commands).toEqual([
       expect.stringContaining(`role_arn = ${gateRoleArn(model(), env)}`),
-      `node --import tsx bin/dynconf.ts rollout wait --env ${env} --timeout ${timeout} --junit ${STEP_JUNIT_REPORT.directory}/${STEP_JUNIT_REPORT.file}`,
+      `node dist/cli-standalone/dynconf.cjs rollout wait --env ${env} --timeout ${timeout} --junit ${STEP_JUNIT_REPORT.directory}/${STEP_JUNIT_REPORT.file}`,
     ]);
     expect(project(gate!).Properties).toMatchObject({
       TimeoutInMinutes: timeout + GATE_BUILD_OVERHEAD_MINUTES,
