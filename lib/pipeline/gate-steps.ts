@@ -1,8 +1,9 @@
 /**
  * The pipeline's post steps for one environment, run in CodeBuild in the pipeline
  * account: the rollout gate (`dynconf rollout wait`) and the data-plane checks (`dynconf
- * verify`, with `--acceptance` in gamma and prod), each called as dynconfCommand() writes
- * it. Each writes a JUnit report (`--junit`) that its buildspec publishes to the pipeline's
+ * verify`, with `--acceptance` in gamma and prod), each called as reportingDynconfCommand()
+ * writes it: Node on the CLI bundle the synth step built (build-actions.ts CLI_BUNDLE), an
+ * input of the step placed in its checkout, so the step installs nothing. Each writes a JUnit report (`--junit`) that its buildspec publishes to the pipeline's
  * test report group, so that a failed gate shows in the report, not only in the log. Each assumes the environment's RolloutGateRole: the build writes an AWS
  * shared-config profile whose `role_arn` is that role and whose `credential_source =
  * EcsContainer` is the CodeBuild role, and sets AWS_PROFILE, so the JS SDK's default chain

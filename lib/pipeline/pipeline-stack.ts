@@ -1,7 +1,10 @@
 /**
  * The pipeline stack: CDK Pipelines on CodePipeline (V2, cross-account keys,
  * self-mutating), built from workload.json `pipeline`. Source through CodeConnections;
- * a synth step that runs the README's checks and `cdk synth`; then one EnvironmentStage
+ * a Build stage with the synth step (the README's checks without the Chromium tests, the
+ * CLI bundle, `cdk synth`) and, beside it with the same runOrder, the Chromium tests
+ * (build-actions.ts RELEASE_DEFINITION: a failure of either stops the release before
+ * UpdatePipeline); then one EnvironmentStage
  * per environment: `pipeline.stages` one after another, then each wave with its
  * environments in parallel. After every environment, its rollout gate, then the data-plane
  * checks (the acceptance checks in gamma and in every prod environment); before a wave that
