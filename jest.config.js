@@ -4,16 +4,63 @@
 // here, so that one file holds it and test/ci/coverage-floor.test.ts can check that it never
 // goes down (no committed version of that file may be higher than the one checked out).
 const floor = require('./.ci/coverage-floor.json');
+const fs = require('node:fs');
+const path = require('node:path');
+
+// Which tests run (lib/pipeline/build-actions.ts TEST_SELECTION). Unset: all of them. The
+// pipeline runs the Chromium tests in a Build action of their own, beside the synth step,
+// so the synth step neither installs Chromium nor waits for a browser:
+//   DYNCONF_TESTS=without-chromium  every test but the Chromium tests (the synth step)
+//   DYNCONF_TESTS=chromium-only     the Chromium tests alone (the BrowserTests action)
+// A Chromium test is a test file that imports test/runtime/browser-support.ts, the one
+// place that finds and launches Chromium: the two selections split the suite by the same
+// rule, so no test can fall between them (test/pipeline/test-selection.test.ts lists both).
+// Each selection says on stderr what it leaves out: never a silent skip.
+const SELECTION = process.env.DYNCONF_TESTS;
+const SELECTIONS = ['without-chromium', 'chromium-only'];
+if (SELECTION !== undefined && !SELECTIONS.includes(SELECTION)) {
+  throw new Error(`jest.config.js: DYNCONF_TESTS=${JSON.stringify(SELECTION)} is not a test selection: use ${SELECTIONS.join(' or ')}, or unset it to run every test`);
+}
+
+/** Test files (relative to the repo, with /) that import browser-support. */
+function chromiumTests() {
+  const out = [];
+  const walk = (dir) => {
+    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) {
+        if (e.name !== 'fixtures' && e.name !== 'node_modules') walk(p);
+      } else if (e.name.endsWith('.test.ts') && /from '(?:\.{1,2}\/)+(?:[\w-]+\/)*browser-support'/.test(fs.readFileSync(p, 'utf8'))) {
+        out.push(path.relative(__dirname, p).split(path.sep).join('/'));
+      }
+    }
+  };
+  walk(path.join(__dirname, 'test'));
+  return out.sort();
+}
+
+const escapeRegExp = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const CHROMIUM_TESTS = SELECTION ? chromiumTests() : [];
+if (SELECTION === 'without-chromium') {
+  process.stderr.write(`jest.config.js: DYNCONF_TESTS=without-chromium: leaving out the ${CHROMIUM_TESTS.length} Chromium tests (${CHROMIUM_TESTS.join(', ')}); DYNCONF_TESTS=chromium-only runs them (the pipeline's BrowserTests action)\n`);
+} else if (SELECTION === 'chromium-only') {
+  if (CHROMIUM_TESTS.length === 0) throw new Error('jest.config.js: DYNCONF_TESTS=chromium-only: no test file imports test/runtime/browser-support.ts');
+  process.stderr.write(`jest.config.js: DYNCONF_TESTS=chromium-only: running only the ${CHROMIUM_TESTS.length} Chromium tests (${CHROMIUM_TESTS.join(', ')})\n`);
+}
 
 module.exports = {
   testEnvironment: 'node',
   // lib/ and bin/ are roots too, though they hold no tests: jest finds the files no test
   // loads (collectCoverageFrom) only among its roots, and they must count as uncovered.
   roots: ['<rootDir>/test', '<rootDir>/lib', '<rootDir>/bin'],
-  testMatch: ['**/*.test.ts'],
+  testMatch: SELECTION === 'chromium-only' ? CHROMIUM_TESTS.map((f) => `<rootDir>/${f}`) : ['**/*.test.ts'],
   // Fixture projects carry their own tests, run by the test that owns them
   // (test/fixtures/coverage-floor/ by test/ci/coverage-floor.test.ts).
-  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/fixtures/'],
+  testPathIgnorePatterns: [
+    '/node_modules/',
+    '<rootDir>/test/fixtures/',
+    ...(SELECTION === 'without-chromium' ? CHROMIUM_TESTS.map((f) => `^${escapeRegExp(path.join(__dirname, f))}$`) : []),
+  ],
   // The AWS SDK's Node-support banner off in tests: see test/support/quiet-aws-sdk.ts.
   setupFiles: ['<rootDir>/test/support/quiet-aws-sdk.ts'],
   transform: { '^.+\\.ts$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } }] },

@@ -1,8 +1,9 @@
 /**
  * The pipeline's post steps for one environment, run in CodeBuild in the pipeline
  * account: the rollout gate (`dynconf rollout wait`) and the data-plane checks (`dynconf
- * verify`, with `--acceptance` in gamma and prod), each called as dynconfCommand() writes
- * it. Each writes a JUnit report (`--junit`) that its buildspec publishes to the pipeline's
+ * verify`, with `--acceptance` in gamma and prod), each called as reportingDynconfCommand()
+ * writes it: Node on the CLI bundle the synth step built (build-actions.ts CLI_BUNDLE), an
+ * input of the step placed in its checkout, so the step installs nothing. Each writes a JUnit report (`--junit`) that its buildspec publishes to the pipeline's
  * test report group, so that a failed gate shows in the report, not only in the log. Each assumes the environment's RolloutGateRole: the build writes an AWS
  * shared-config profile whose `role_arn` is that role and whose `credential_source =
  * EcsContainer` is the CodeBuild role, and sets AWS_PROFILE, so the JS SDK's default chain
@@ -15,6 +16,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as pipelines from 'aws-cdk-lib/pipelines';
 import type { Construct } from 'constructs';
 import type { Model, Tier } from '../model';
+import { bundledDynconfCommand, CLI_BUNDLE, RELEASE_DEFINITION } from './build-actions';
 import { GATE_PROFILE, gateRoleArn, gateStepRoleName, testReportGroupArn } from './names';
 
 /** Where the step writes the profile: outside the checkout, so nothing could commit or upload it. */
@@ -26,18 +28,23 @@ export const GATE_AWS_CONFIG_FILE = '/tmp/dynconf-aws-config';
  */
 export const GATE_MARGIN_MINUTES = 15;
 
-/** Minutes a gate's CodeBuild needs besides the wait: pulling the image, `npm ci`. */
+/**
+ * Minutes of a check step's CodeBuild timeout besides the wait: pulling the image and
+ * fetching the source and the CLI artifact (the emergency lane's build, which still runs
+ * `npm ci`, uses it too). A limit, not an estimate: pipeline-minutes.ts holds the figures.
+ */
 export const GATE_BUILD_OVERHEAD_MINUTES = 20;
 
 /** Minutes a verify step may spend on its reads (its `--timeout` for retries is 5) besides GATE_BUILD_OVERHEAD_MINUTES. */
 export const VERIFY_MINUTES = 10;
 
 /**
- * How a pipeline step runs the dynconf CLI: `node` on bin/dynconf.ts through tsx, as
- * package.json's scripts do. Not `npx dynconf`, which executes bin/dynconf.ts itself
- * through the `node_modules/.bin` link and so needs its exec bit: the source reaches
- * CodeBuild as the zip CodeConnections writes, and a zip need not keep file modes. `node`
- * only reads the file. Every step that calls dynconf uses this.
+ * How a build with the checkout and `npm ci` (the emergency lane, the PR check) runs the
+ * dynconf CLI: `node` on bin/dynconf.ts through tsx, as package.json's scripts do. Not
+ * `npx dynconf`, which executes bin/dynconf.ts itself through the `node_modules/.bin` link
+ * and so needs its exec bit: the source reaches CodeBuild as the zip CodeConnections
+ * writes, and a zip need not keep file modes. `node` only reads the file. The pipeline's
+ * check steps run the bundled CLI instead (reportingDynconfCommand).
  */
 export function dynconfCommand(args: string): string {
   return `node --import tsx bin/dynconf.ts ${args}`;
@@ -101,9 +108,12 @@ export function writeGateAwsConfigCommand(model: Model, environment: string): st
  */
 export const STEP_JUNIT_REPORT = { directory: 'reports', file: 'dynconf-junit.xml' } as const;
 
-/** A dynconf call that also writes the step's JUnit report. */
+/**
+ * A check step's dynconf call (gate, verify, emergency guard), which also writes the step's
+ * JUnit report: Node on the CLI bundle the synth step built, so the step installs nothing.
+ */
 export function reportingDynconfCommand(args: string): string {
-  return dynconfCommand(`${args} --junit ${STEP_JUNIT_REPORT.directory}/${STEP_JUNIT_REPORT.file}`);
+  return bundledDynconfCommand(`${args} --junit ${STEP_JUNIT_REPORT.directory}/${STEP_JUNIT_REPORT.file}`);
 }
 
 /**
@@ -140,6 +150,21 @@ export interface EnvironmentChecksProps {
   readonly source: pipelines.IFileSetProducer;
   /** The pipeline's test report group (named testReportGroupName), where the steps publish their JUnit reports. */
   readonly testReports: codebuild.IReportGroup;
+  /** The synth step's CLI_BUNDLE directory: every step runs dynconf from it. */
+  readonly cli: pipelines.FileSet;
+}
+
+/**
+ * How a check step receives the CLI: the synth step's output, placed at CLI_BUNDLE's path
+ * inside the checkout (the working directory, whose config/ and flags/ dynconf reads).
+ */
+export function cliBundleInput(cli: pipelines.FileSet): Record<string, pipelines.FileSet> {
+  return { [CLI_BUNDLE.directory]: cli };
+}
+
+/** CodeBuild's name for a ComputeSize. */
+export function computeTypeOf(size: 'SMALL' | 'MEDIUM'): codebuild.ComputeType {
+  return size === 'SMALL' ? codebuild.ComputeType.SMALL : codebuild.ComputeType.MEDIUM;
 }
 
 /**
@@ -170,11 +195,13 @@ export class EnvironmentChecks {
 
     const common = {
       input: props.source,
+      additionalInputs: cliBundleInput(props.cli),
       role: this.role,
       // The image is the pipeline's (codeBuildDefaults: build-image.ts).
-      buildEnvironment: { computeType: codebuild.ComputeType.SMALL },
+      buildEnvironment: { computeType: computeTypeOf(RELEASE_DEFINITION.checkStepCompute) },
       env: { CI: 'true', AWS_CONFIG_FILE: GATE_AWS_CONFIG_FILE, AWS_PROFILE: GATE_PROFILE },
-      installCommands: ['npm ci --no-audit --no-fund'],
+      // Nothing to install: the CLI bundle carries its dependencies.
+      installCommands: [...RELEASE_DEFINITION.checkStepInstall],
       partialBuildSpec: stepReportsBuildSpec(model),
     };
     this.gate = new pipelines.CodeBuildStep(`RolloutGate-${environment}`, {

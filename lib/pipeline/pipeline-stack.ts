@@ -1,7 +1,10 @@
 /**
  * The pipeline stack: CDK Pipelines on CodePipeline (V2, cross-account keys,
  * self-mutating), built from workload.json `pipeline`. Source through CodeConnections;
- * a synth step that runs the README's checks and `cdk synth`; then one EnvironmentStage
+ * a Build stage with the synth step (the README's checks without the Chromium tests, the
+ * CLI bundle, `cdk synth`) and, beside it with the same runOrder, the Chromium tests
+ * (build-actions.ts RELEASE_DEFINITION: a failure of either stops the release before
+ * UpdatePipeline); then one EnvironmentStage
  * per environment: `pipeline.stages` one after another, then each wave with its
  * environments in parallel. After every environment, its rollout gate, then the data-plane
  * checks (the acceptance checks in gamma and in every prod environment); before a wave that
@@ -20,6 +23,7 @@ import * as fs from 'node:fs';
 import * as cdk from 'aws-cdk-lib';
 import * as codebuild from 'aws-cdk-lib/aws-codebuild';
 import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
+import * as codepipelineActions from 'aws-cdk-lib/aws-codepipeline-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as pipelines from 'aws-cdk-lib/pipelines';
 import type { Construct } from 'constructs';
@@ -30,7 +34,17 @@ import { chunkWaveName, deploymentChunks, type PartRange } from './deployment-ch
 import { EnvironmentPartsStage, EnvironmentStage, READERS_OUTPUT, STACK_ID_OUTPUT, type AppConfigStage } from './environment-stage';
 import { pipelineBuildImage } from './build-image';
 import { EmergencyLane, emergencyLaneOf } from './emergency-lane';
-import { EnvironmentChecks, GATE_AWS_CONFIG_FILE, GATE_BUILD_OVERHEAD_MINUTES, reportingDynconfCommand, stepReportsBuildSpec, writeGateAwsConfigCommand } from './gate-steps';
+import { CLI_BUNDLE, RELEASE_DEFINITION, type BuildActionDefinition } from './build-actions';
+import {
+  cliBundleInput,
+  computeTypeOf,
+  EnvironmentChecks,
+  GATE_AWS_CONFIG_FILE,
+  GATE_BUILD_OVERHEAD_MINUTES,
+  reportingDynconfCommand,
+  stepReportsBuildSpec,
+  writeGateAwsConfigCommand,
+} from './gate-steps';
 import { GATE_PROFILE, pipelineName, pipelineStackName, testReportGroupArn, testReportGroupName } from './names';
 import { BuildLogs, expireArtifacts, restrictKmsGrantsToAwsServices } from './hardening';
 import { acknowledgeArtifactBucket, acknowledgeBuildImage, acknowledgePipelineGrants } from './nag';
@@ -38,12 +52,13 @@ import { ConnectionSource } from './source';
 import { PullRequestCheck, pullRequestCheckOf } from './pr-check';
 
 /**
- * The synth step's commands. `.ci/run` is the repository's CI from nothing: it installs
- * Debian's chromium when missing (the browser tests need it), runs `npm ci` once, then the
- * README's test command (`npm test`: typecheck, lint, validate, jest). Calling it, rather
- * than repeating its lines here, keeps the pipeline and any other CI on one definition.
+ * The synth step's commands (build-actions.ts): `.ci/run`, the repository's CI from nothing
+ * (`npm ci` once, then the README's test command, here without the Chromium tests), the
+ * secret scan, the CLI bundle the check steps run, and `cdk synth`. Calling `.ci/run`,
+ * rather than repeating its lines here, keeps the pipeline and any other CI on one
+ * definition.
  */
-export const SYNTH_COMMANDS = ['bash .ci/run', 'npm run secretlint', 'npx cdk synth'] as const;
+export { SYNTH_COMMANDS } from './build-actions';
 
 /** Where jest-junit writes (jest.config.js), relative to the checkout. */
 export const JUNIT_REPORT = { directory: 'reports', file: 'junit.xml' } as const;
@@ -94,6 +109,10 @@ export class PipelineStack extends cdk.Stack {
   readonly pipeline: pipelines.CodePipeline;
   readonly source: pipelines.CodePipelineSource;
   readonly synthStep: pipelines.CodeBuildStep;
+  /** The synth step's CLI_BUNDLE directory, an input of every check step. */
+  readonly cliBundle: pipelines.FileSet;
+  /** The Build stage's actions beside the synth step (RELEASE_DEFINITION.build), by name: the browser tests. */
+  readonly parallelBuildActions: ReadonlyMap<string, { readonly project: codebuild.PipelineProject; readonly role: iam.Role }>;
   /** The synth step's CodeBuild role, granted writing to `testReports` and `coverageReports`. */
   readonly synthRole: iam.Role;
   /** Where every test step (synth's jest, gates, verify, emergency guards) publishes JUnit. */
@@ -151,13 +170,14 @@ export class PipelineStack extends cdk.Stack {
     this.testReports.grantWrite(this.synthRole);
     this.coverageReports.grantWrite(this.synthRole);
 
-    this.synthStep = new pipelines.CodeBuildStep('Synth', {
+    const [synth] = RELEASE_DEFINITION.build;
+    if (synth?.name !== 'Synth') throw new Error("build-actions.ts RELEASE_DEFINITION.build: the first action must be 'Synth', the step CDK Pipelines synthesizes with");
+    this.synthStep = new pipelines.CodeBuildStep(synth.name, {
       input: this.source,
-      commands: [...SYNTH_COMMANDS],
+      commands: [...synth.commands],
       primaryOutputDirectory: 'cdk.out',
       role: this.synthRole,
-      // Jest synthesizes the app and drives a browser: 4 vCPUs, 7 GB.
-      buildEnvironment: { computeType: codebuild.ComputeType.MEDIUM },
+      buildEnvironment: { computeType: computeTypeOf(synth.computeType) },
       env: { CI: 'true' },
       // CodeBuild reads the reports after the build phase, pass or fail: a failing test shows there.
       partialBuildSpec: codebuild.BuildSpec.fromObject({
@@ -167,6 +187,8 @@ export class PipelineStack extends cdk.Stack {
         },
       }),
     });
+
+    this.cliBundle = this.synthStep.addOutputDirectory(CLI_BUNDLE.directory);
 
     this.buildLogs = new BuildLogs(this, 'BuildLogs', { logGroupName: `/dynconf/${model.workload.workload}/pipeline` });
     this.pipeline = new pipelines.CodePipeline(this, 'Pipeline', {
@@ -217,7 +239,7 @@ export class PipelineStack extends cdk.Stack {
         for (const environment of step.environments) {
           const stage = chunkStages.get(environment)!;
           // Created with the first range (the guard uses its role), placed after the last.
-          if (index === 0) checks.set(environment, new EnvironmentChecks(this, { model, environment, source: this.source, testReports: this.testReports }));
+          if (index === 0) checks.set(environment, new EnvironmentChecks(this, { model, environment, source: this.source, testReports: this.testReports, cli: this.cliBundle }));
           // The gate and verify follow the environment's last range: its rollout is complete only then.
           const envChecks = last ? checks.get(environment) : undefined;
           const stackSteps = this.sameWaveOrdering(stage, step, range, chunkStages);
@@ -240,6 +262,7 @@ export class PipelineStack extends cdk.Stack {
 
     // Built now rather than at synth, so that its resources exist to be hardened and checked.
     this.pipeline.buildPipeline();
+    this.parallelBuildActions = this.addParallelBuildActions(model, RELEASE_DEFINITION.build.slice(1));
     if (lane) {
       // Beside the main pipeline, on its image, log group and (hardened) artifact bucket.
       this.emergencyLane = new EmergencyLane(this, 'EmergencyLane', {
@@ -269,15 +292,56 @@ export class PipelineStack extends cdk.Stack {
     const environment = stage.environmentName;
     return new pipelines.CodeBuildStep(`EmergencyGuard-${environment}`, {
       input: this.source,
+      additionalInputs: cliBundleInput(this.cliBundle),
       role: envChecks.role,
-      buildEnvironment: { computeType: codebuild.ComputeType.SMALL },
+      buildEnvironment: { computeType: computeTypeOf(RELEASE_DEFINITION.checkStepCompute) },
       env: { CI: 'true', AWS_CONFIG_FILE: GATE_AWS_CONFIG_FILE, AWS_PROFILE: GATE_PROFILE, COMMIT_ID: this.source.sourceAttribute('CommitId') },
       envFromCfnOutputs: { GATE_ROLE_ARN: stage.readersStack.node.findChild(READERS_OUTPUT) as cdk.CfnOutput },
-      installCommands: ['npm ci --no-audit --no-fund'],
+      installCommands: [...RELEASE_DEFINITION.checkStepInstall],
       timeout: cdk.Duration.minutes(GATE_BUILD_OVERHEAD_MINUTES + 10),
       commands: [writeGateAwsConfigCommand(model, environment), reportingDynconfCommand(`rollout guard --env ${environment} --commit "$COMMIT_ID"`)],
       partialBuildSpec: stepReportsBuildSpec(model),
     });
+  }
+
+  /**
+   * Actions beside the synth step in the Build stage, with its runOrder: CodePipeline runs
+   * them at the same time, and the stage (so the release, before UpdatePipeline) fails when
+   * any of them fails. CDK Pipelines has no parallel step before self-mutation, so they are
+   * added to the built pipeline. Each reads the source artifact, runs on the pipeline's
+   * image and log group, and publishes jest's JUnit report to the test report group.
+   */
+  private addParallelBuildActions(model: Model, definitions: readonly BuildActionDefinition[]): Map<string, { project: codebuild.PipelineProject; role: iam.Role }> {
+    const out = new Map<string, { project: codebuild.PipelineProject; role: iam.Role }>();
+    if (definitions.length === 0) return out;
+    const cp = this.pipeline.pipeline;
+    const source = cp.stages.find((st) => st.stageName === 'Source')?.actions[0]?.actionProperties.outputs?.[0];
+    const build = cp.stages.find((st) => st.stageName === 'Build');
+    const synthAction = build?.actions.find((a) => a.actionProperties.actionName === 'Synth');
+    if (!source || !build || !synthAction) throw new Error('the built pipeline has no Source artifact, Build stage or Synth action to run the parallel build actions beside');
+    for (const d of definitions) {
+      const role = new iam.Role(this, `${d.name}Role`, {
+        description: `CodeBuild role of the ${pipelineName(model)} ${d.name} action, beside the synth step`,
+        assumedBy: new iam.ServicePrincipal('codebuild.amazonaws.com'),
+      });
+      this.testReports.grantWrite(role);
+      const project = new codebuild.PipelineProject(this, `${d.name}Project`, {
+        description: `${pipelineName(model)}: ${d.name}, beside the synth step`,
+        role,
+        encryptionKey: cp.artifactBucket.encryptionKey,
+        environment: { buildImage: this.buildImage, computeType: computeTypeOf(d.computeType) },
+        logging: { cloudWatch: { logGroup: this.buildLogs.logGroup } },
+        environmentVariables: { CI: { value: 'true' } },
+        buildSpec: codebuild.BuildSpec.fromObject({
+          version: '0.2',
+          phases: { build: { commands: [...d.commands] } },
+          reports: { [testReportGroupArn(model)]: { files: [JUNIT_REPORT.file], 'base-directory': JUNIT_REPORT.directory, 'file-format': 'JUNITXML' } },
+        }),
+      });
+      build.addAction(new codepipelineActions.CodeBuildAction({ actionName: d.name, project, input: source, runOrder: synthAction.actionProperties.runOrder ?? 1 }));
+      out.set(d.name, { project, role });
+    }
+    return out;
   }
 
   /** The artifact bucket of the pipeline's region and the replication bucket of every other. */

@@ -24,11 +24,17 @@
  * change (EMERGENCY_CHECK_MINUTES), then deploys to every environment at once with the
  * emergency strategy and polls until COMPLETE (EMERGENCY_DEPLOY_OVERHEAD_MINUTES plus the
  * strategy's duration and bake). Every environment has the same lead time.
+ *
+ * Before the first step: the pipeline's own minutes from a merge to the first rollout
+ * gate starting (source, build, self-mutation, assets, the first environment's stacks),
+ * from the definitions the CDK app builds (pipeline-minutes.ts); not part of the step
+ * times above, which count from the first step's start.
  */
 import { appConfigQuotaUsage, DEFAULT_EMERGENCY_BRANCHES, type MonitorConfig, type Model, type QuotaUsage, type StrategyConfig, type Tier } from '../model';
 import { DEFAULT_CLUSTER_LOAD, estimateDataPlane, type ClusterLoad, type DataPlaneEstimate } from '../agent/data-plane-cost';
 import { canaryDetectionMinutes } from './canary-alarm';
 import { canaryAlarmName } from './names';
+import { pipelineMinutes, type PipelineMinutesPlan } from './pipeline-minutes';
 import { removalPlan, type RemovalPlan } from './removal';
 
 /**
@@ -213,6 +219,8 @@ export interface Plan {
   readonly dataPlane: readonly DataPlaneEstimate[];
   /** The emergency lane's lead time to every environment. */
   readonly emergency: EmergencyPlan;
+  /** The pipeline's own minutes from a merge to the first rollout gate, today and before issue 13's cuts. */
+  readonly pipeline: PipelineMinutesPlan;
 }
 
 export function computePlan(model: Model, options: PlanOptions = {}): Plan {
@@ -272,6 +280,7 @@ export function computePlan(model: Model, options: PlanOptions = {}): Plan {
       .filter((cluster) => Object.values(w.environments).some((e) => e.clusters.includes(cluster)))
       .map((cluster) => estimateDataPlane(model, cluster, options.clusterLoad ?? DEFAULT_CLUSTER_LOAD)),
     emergency: emergencyPlan(model, queue),
+    pipeline: pipelineMinutes(model),
   };
 }
 

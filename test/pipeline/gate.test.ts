@@ -59,9 +59,9 @@ describe('how long a gate waits', () => {
 
 describe('the checks after each environment', () => {
   test('beta: the integration test; gamma and prod: with the acceptance tests; each writing its JUnit report', () => {
-    expect(verifyCommandOf('beta', 'beta')).toBe('node --import tsx bin/dynconf.ts verify --env beta --junit reports/dynconf-junit.xml');
-    expect(verifyCommandOf('gamma', 'gamma')).toBe('node --import tsx bin/dynconf.ts verify --env gamma --acceptance --junit reports/dynconf-junit.xml');
-    expect(verifyCommandOf('prod', 'prod-01')).toBe('node --import tsx bin/dynconf.ts verify --env prod-01 --acceptance --junit reports/dynconf-junit.xml');
+    expect(verifyCommandOf('beta', 'beta')).toBe('node dist/cli-standalone/dynconf.cjs verify --env beta --junit reports/dynconf-junit.xml');
+    expect(verifyCommandOf('gamma', 'gamma')).toBe('node dist/cli-standalone/dynconf.cjs verify --env gamma --acceptance --junit reports/dynconf-junit.xml');
+    expect(verifyCommandOf('prod', 'prod-01')).toBe('node dist/cli-standalone/dynconf.cjs verify --env prod-01 --acceptance --junit reports/dynconf-junit.xml');
   });
 
   test('role names are fixed, workload-prefixed, and held to IAM’s 64 characters', () => {

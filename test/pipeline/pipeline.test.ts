@@ -14,6 +14,8 @@ import * as YAML from 'yaml';
 import { buildImageOf, buildImageUri } from '../../lib/pipeline/build-image';
 import { dynconfCommand, gateTimeoutMinutes, GATE_BUILD_OVERHEAD_MINUTES, STEP_JUNIT_REPORT } from '../../lib/pipeline/gate-steps';
 import { gateRoleArn, gateStepRoleName, pipelineName, testReportGroupArn, testReportGroupName } from '../../lib/pipeline/names';
+import { BUILD_CLI_COMMAND, bundledDynconfCommand, CLI_BUNDLE, RELEASE_DEFINITION } from '../../lib/pipeline/build-actions';
+import { firstStageLayers, releaseMinutes } from '../../lib/pipeline/pipeline-minutes';
 import { COVERAGE_REPORT, coverageReportGroupArn, coverageReportGroupName, JUNIT_REPORT, PipelineStack, pinnedCdkCliVersion, SYNTH_COMMANDS } from '../../lib/pipeline/pipeline-stack';
 import { REPO_ROOT, rmrf } from '../support/workspace';
 import { actions, synthesize, validationReport, withWorkload, type SynthesizedApp } from './support';
@@ -102,7 +104,7 @@ test('after every environment, its rollout gate, once all its stacks are deploye
     const spec = buildSpec(gate!);
     expect(spec.phases.build!.commands).toEqual([
       expect.stringContaining(`role_arn = ${gateRoleArn(model(), env)}`),
-      `node --import tsx bin/dynconf.ts rollout wait --env ${env} --timeout ${timeout} --junit ${STEP_JUNIT_REPORT.directory}/${STEP_JUNIT_REPORT.file}`,
+      `node dist/cli-standalone/dynconf.cjs rollout wait --env ${env} --timeout ${timeout} --junit ${STEP_JUNIT_REPORT.directory}/${STEP_JUNIT_REPORT.file}`,
     ]);
     expect(project(gate!).Properties).toMatchObject({
       TimeoutInMinutes: timeout + GATE_BUILD_OVERHEAD_MINUTES,
@@ -121,9 +123,9 @@ test('after its gate, beta runs the integration test, and gamma and every prod e
   const verify = (env: string) => named(environmentActions(env).actions, `Verify-${env}`);
   const gate = (env: string) => named(environmentActions(env).actions, `RolloutGate-${env}`)!;
   const junit = `--junit ${STEP_JUNIT_REPORT.directory}/${STEP_JUNIT_REPORT.file}`;
-  expect(buildSpec(verify('beta')!).phases.build!.commands[1]).toBe(`node --import tsx bin/dynconf.ts verify --env beta ${junit}`);
+  expect(buildSpec(verify('beta')!).phases.build!.commands[1]).toBe(`node dist/cli-standalone/dynconf.cjs verify --env beta ${junit}`);
   for (const env of ['gamma', 'prod-01', 'prod-02', 'prod-03']) {
-    expect(buildSpec(verify(env)!).phases.build!.commands[1]).toBe(`node --import tsx bin/dynconf.ts verify --env ${env} --acceptance ${junit}`);
+    expect(buildSpec(verify(env)!).phases.build!.commands[1]).toBe(`node dist/cli-standalone/dynconf.cjs verify --env ${env} --acceptance ${junit}`);
   }
   for (const env of model().environments) expect([env, verify(env)!.RunOrder > gate(env).RunOrder]).toEqual([env, true]);
 });
@@ -142,7 +144,8 @@ describe('the synth step', () => {
     expect(buildSpec(synthAction()).phases.build!.commands).toEqual([...SYNTH_COMMANDS]);
     expect(project(synthAction()).Properties.Environment).toMatchObject({ ComputeType: 'BUILD_GENERAL1_MEDIUM' });
     expect(imageOf(project(synthAction()).Properties)).toBe(buildImageUri(model()));
-    // .ci/run is what makes the first command the README's test command with chromium installed.
+    // .ci/run is what makes the first command the README's test command; ensure-chromium skips the browser under the synth step's selection.
+    expect(SYNTH_COMMANDS[0]).toBe('DYNCONF_TESTS=without-chromium bash .ci/run');
     const ci = fs.readFileSync(path.join(REPO_ROOT, '.ci/run'), 'utf8');
     expect(ci).toMatch(/^bash \.ci\/ensure-chromium$/m);
     expect(fs.readFileSync(path.join(REPO_ROOT, '.ci/ensure-chromium'), 'utf8')).toMatch(/apt-get install -y[^\n]* chromium/);
@@ -283,7 +286,7 @@ describe('the build image', () => {
   });
 });
 
-test('no buildspec runs dynconf through its exec bit: every call is `node --import tsx bin/dynconf.ts`', () => {
+test('no buildspec runs dynconf through its exec bit: the check steps run the CLI bundle with node, the emergency lane `node --import tsx bin/dynconf.ts`', () => {
   const commands = Object.values(template.findResources('AWS::CodeBuild::Project')).flatMap((p) => {
     const text = (p.Properties.Source as { BuildSpec: string }).BuildSpec;
     // Asset publishing names a buildspec file it writes into the assembly.
@@ -292,13 +295,93 @@ test('no buildspec runs dynconf through its exec bit: every call is `node --impo
   });
   expect(commands.length).toBeGreaterThan(20);
   expect(commands.filter((c) => /\bnpx\s+dynconf\b|(^|[\s;&|(])\.\/bin\/|(^|[\s;&|(])bin\/dynconf(\.ts)?\s/.test(c) && !c.startsWith(dynconfCommand('')))).toEqual([]);
+  // A gate, a verify step and an emergency guard per environment, on the bundle.
+  const bundled = commands.filter((c) => c.includes(CLI_BUNDLE.file));
+  expect(bundled.length).toBe(3 * model().environments.length);
+  for (const c of bundled) expect(c.startsWith(bundledDynconfCommand(''))).toBe(true);
+  // The emergency lane's validate, check and deploy: its own build, with npm ci and the checkout.
   const calls = commands.filter((c) => c.includes('bin/dynconf.ts'));
-  // A gate, a verify step and an emergency guard per environment, and the emergency lane's
-  // validate, check and deploy.
-  expect(calls.length).toBe(3 * model().environments.length + 3);
+  expect(calls.length).toBe(3);
   for (const c of calls) expect(c.startsWith(dynconfCommand(''))).toBe(true);
   // The synth step calls no dynconf itself (npm scripts do, with node), and cdk is a JS bin npm installed.
   expect(SYNTH_COMMANDS.filter((c) => /dynconf|\.\/bin\//.test(c))).toEqual([]);
+});
+
+describe('the Build stage: synth and the browser tests side by side', () => {
+  const build = () => stage('Build');
+  const browser = () => build().Actions.find((a) => a.Name === 'BrowserTests')!;
+
+  test('holds the actions of RELEASE_DEFINITION.build, all with one runOrder, so CodePipeline runs them at once and stops before UpdatePipeline if any fails', () => {
+    expect(build().Actions.map((a) => a.Name)).toEqual(RELEASE_DEFINITION.build.map((d) => d.name));
+    expect(new Set(build().Actions.map((a) => a.RunOrder))).toEqual(new Set([1]));
+    expect(stages.map((st) => st.Name).slice(0, 4)).toEqual(['Source', 'Build', 'UpdatePipeline', 'Assets']);
+    // Each action runs exactly the commands of its definition, on its compute type: what pipeline-minutes.ts times.
+    for (const d of RELEASE_DEFINITION.build) {
+      const a = build().Actions.find((x) => x.Name === d.name)!;
+      expect([d.name, buildSpec(a).phases.build!.commands]).toEqual([d.name, [...d.commands]]);
+      expect(project(a).Properties.Environment).toMatchObject({ ComputeType: `BUILD_GENERAL1_${d.computeType}` });
+    }
+    expect(releaseMinutes(model()).buildActions.map((a) => [a.name, a.commands.map((c) => c.command)])).toEqual(build().Actions.map((a) => [a.Name, buildSpec(a).phases.build!.commands]));
+  });
+
+  test('the browser tests read the commit, run only the Chromium tests on the pinned image, and publish JUnit to the test report group', () => {
+    const a = browser() as Action & { InputArtifacts: { Name: string }[] };
+    const sourceArtifact = (stage('Source').Actions[0] as Action & { OutputArtifacts: { Name: string }[] }).OutputArtifacts[0]!.Name;
+    expect(a.ActionTypeId).toMatchObject({ Category: 'Build', Provider: 'CodeBuild' });
+    expect(a.InputArtifacts).toEqual([{ Name: sourceArtifact }]);
+    expect(buildSpec(a).phases.build!.commands).toEqual(['bash .ci/ensure-chromium', 'npm ci --no-audit --no-fund', 'DYNCONF_TESTS=chromium-only npx jest']);
+    expect(imageOf(project(a).Properties)).toBe(buildImageUri(model()));
+    expect(buildSpec(a).reports).toEqual({ [testReportGroupArn(model())]: { files: [JUNIT_REPORT.file], 'base-directory': JUNIT_REPORT.directory, 'file-format': 'JUNITXML' } });
+    const [testGroupId] = Object.keys(template.findResources('AWS::CodeBuild::ReportGroup')) as [string];
+    const roleId = (project(a).Properties.ServiceRole as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+    const on = roleStatements(template, roleId).filter((st) => JSON.stringify(st.Resource) === JSON.stringify({ 'Fn::GetAtt': [testGroupId, 'Arn'] }));
+    expect(on).toEqual([{ Action: ['codebuild:BatchPutTestCases', 'codebuild:CreateReport', 'codebuild:UpdateReport'], Effect: 'Allow', Resource: { 'Fn::GetAtt': [testGroupId, 'Arn'] } }]);
+  });
+
+  test('the synth step neither installs Chromium nor runs the Chromium tests, builds the CLI bundle and hands it on as an artifact', () => {
+    const synth = build().Actions.find((a) => a.Name === 'Synth')! as Action & { OutputArtifacts: { Name: string }[] };
+    const commands = buildSpec(synth).phases.build!.commands;
+    expect(commands.some((c) => /chromium/i.test(c) && !c.includes('without-chromium'))).toBe(false);
+    expect(commands.indexOf(BUILD_CLI_COMMAND)).toBeGreaterThan(-1);
+    const artifacts = (buildSpec(synth) as BuildSpec & { artifacts: { 'secondary-artifacts': Record<string, { 'base-directory': string }> } }).artifacts['secondary-artifacts'];
+    const cli = Object.entries(artifacts).find(([, a]) => a['base-directory'] === CLI_BUNDLE.directory)![0];
+    expect(synth.OutputArtifacts.map((o) => o.Name)).toContain(cli);
+  });
+});
+
+describe('the check steps (rollout gates, verify, emergency guards)', () => {
+  const checkActions = () =>
+    stages.flatMap((st) => st.Actions).filter((a) => /(^|\.)(RolloutGate|Verify|EmergencyGuard)-[^.]+$/.test(a.Name)) as (Action & { InputArtifacts: { Name: string }[] })[];
+  const cliArtifact = () => {
+    const synth = stage('Build').Actions.find((a) => a.Name === 'Synth')!;
+    const artifacts = (buildSpec(synth) as BuildSpec & { artifacts: { 'secondary-artifacts': Record<string, { 'base-directory': string }> } }).artifacts['secondary-artifacts'];
+    return Object.entries(artifacts).find(([, a]) => a['base-directory'] === CLI_BUNDLE.directory)![0];
+  };
+
+  test('install nothing: no npm ci in any of their buildspecs, only the CLI bundle linked into the checkout', () => {
+    expect(checkActions().length).toBe(3 * model().environments.length);
+    for (const a of checkActions()) {
+      const spec = buildSpec(a);
+      const all = Object.values(spec.phases).flatMap((phase) => phase.commands);
+      expect([a.Name, all.filter((c) => /\bnpm\s+(ci|install|i)\b|npx\s/.test(c))]).toEqual([a.Name, []]);
+      expect(spec.phases.install!.commands).toEqual([expect.stringContaining(`ln -s -- "$CODEBUILD_SRC_DIR_${cliArtifact()}" "${CLI_BUNDLE.directory}"`)]);
+      expect(spec.phases.build!.commands[1]!.startsWith(bundledDynconfCommand(''))).toBe(true);
+    }
+  });
+
+  test("take the commit (their working directory: config/ and flags/) and the synth step's CLI bundle as inputs", () => {
+    const sourceArtifact = (stage('Source').Actions[0] as Action & { OutputArtifacts: { Name: string }[] }).OutputArtifacts[0]!.Name;
+    for (const a of checkActions()) expect([a.Name, a.InputArtifacts.map((i) => i.Name)]).toEqual([a.Name, [sourceArtifact, cliArtifact()]]);
+  });
+});
+
+test("pipeline-minutes.ts's layers of each environment's first stage are the synthesized pipeline's", () => {
+  for (const env of model().environments) {
+    const acts = environmentActions(env).actions;
+    const prepares = new Set(acts.filter((a) => a.Name.endsWith('.Prepare')).map((a) => a.RunOrder));
+    const guard = acts.some((a) => a.Name.endsWith(`EmergencyGuard-${env}`));
+    expect([env, firstStageLayers(model(), env)]).toEqual([env, { layers: prepares.size, guard }]);
+  }
 });
 
 /** Values that change without the deployed pipeline changing (the build image's digest is not one of them). */

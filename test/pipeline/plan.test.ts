@@ -22,7 +22,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { main } from '../../lib/cli/main';
-import { blastRadiusSentence, EMERGENCY_NOT_CONFIGURED, renderPlanMarkdown, renderPlanMermaid, renderPlanText } from '../../lib/cli/commands/plan';
+import { blastRadiusSentence, EMERGENCY_NOT_CONFIGURED, minutes, renderPlanMarkdown, renderPlanMermaid, renderPlanText } from '../../lib/cli/commands/plan';
+import { RELEASE_DEFINITION_BEFORE_ISSUE_13 } from '../../lib/pipeline/build-actions';
+import { releaseMinutes } from '../../lib/pipeline/pipeline-minutes';
 import type { EnvironmentConfig, MetricAlarmMonitor, Model } from '../../lib/model';
 import { reachOf } from '../../lib/cli/commands/diff';
 import type { ModelDiff } from '../../lib/model/diff';
@@ -557,5 +559,30 @@ describe('synthetic traffic in the plan', () => {
     const reach = reachOf(diff, plan);
     expect(reach.alarms).toEqual(['g360-prod-02-api-5xx', 'g360-prod-02-canary-failed']);
     expect(reach.environments[0]!.monitors.map((m) => m.kind)).toEqual(['existing-alarm', 'canary-alarm']);
+  });
+});
+
+describe("the pipeline's own minutes, before the first step", () => {
+  test('text, markdown and json: merge to the beta gate, today beside before issue 13, stage by stage, with the figures and their sources', async () => {
+    const model = sampleModel();
+    const now = releaseMinutes(model);
+    const before = releaseMinutes(model, RELEASE_DEFINITION_BEFORE_ISSUE_13);
+    const text = renderPlanText(computePlan(model));
+    const saved = Number((before.toFirstGateMinutes - now.toFirstGateMinutes).toFixed(1));
+    expect(text).toContain(
+      `Pipeline (before the first step; not in the times above):\n  merge to the beta gate starting: ${minutes(now.toFirstGateMinutes)}; ${minutes(before.toFirstGateMinutes)} with the browser tests inside the synth step and npm ci in every check step, as before issue 13 (${minutes(saved)} less)`,
+    );
+    expect(saved).toBeGreaterThan(0);
+    expect(text).toContain(`    ${now.segments.map((s) => `${s.name} ${Number(s.minutes.toFixed(1))}`).join(' + ')}`);
+    expect(text).toMatch(/^ {4}BrowserTests \([\d.]+ min, CodeBuild start included\): bash \.ci\/ensure-chromium [\d.]+; npm ci --no-audit --no-fund [\d.]+; DYNCONF_TESTS=chromium-only npx jest [\d.]+$/m);
+    expect(text).toContain(`each of the 15 check steps (gates, verify, emergency guards) starts in ${minutes(now.checkStepStartMinutes)} (was ${minutes(before.checkStepStartMinutes)})`);
+    expect(renderPlanMarkdown(computePlan(model))).toContain(`**Pipeline:** merge to the beta gate starting: ${minutes(now.toFirstGateMinutes)};`);
+
+    const { io, out } = captureIO(REPO_ROOT);
+    expect(await main(['plan', '--format', 'json'], io)).toBe(0);
+    const json = JSON.parse(out()) as { pipeline: { toFirstGateMinutes: number; before: { toFirstGateMinutes: number }; figures: Record<string, { minutes: number; source: string }> } };
+    expect(json.pipeline.toFirstGateMinutes).toBe(now.toFirstGateMinutes);
+    expect(json.pipeline.before.toFirstGateMinutes).toBe(before.toFirstGateMinutes);
+    expect(json.pipeline.figures.chromiumTests!.source).toMatch(/^`CI=true npx jest test\/runtime\/browser-e2e\.test\.ts/);
   });
 });

@@ -54,7 +54,7 @@ describe.each(['prod-01', 'prod-02', 'prod-03'])('%s', (env) => {
     expect(acceptance()?.ActionTypeId.Provider).toBe('CodeBuild');
     expect(commands(acceptance()!)).toEqual([
       expect.stringContaining(`role_arn = ${gateRoleArn(model(), env)}`),
-      `node --import tsx bin/dynconf.ts verify --env ${env} --acceptance --junit ${STEP_JUNIT_REPORT.directory}/${STEP_JUNIT_REPORT.file}`,
+      `node dist/cli-standalone/dynconf.cjs verify --env ${env} --acceptance --junit ${STEP_JUNIT_REPORT.directory}/${STEP_JUNIT_REPORT.file}`,
     ]);
     // The same checks gamma runs.
     const gamma = stages.find((st) => st.Name === 'gamma')!.Actions.find((a) => a.Name === 'Verify-gamma')!;

@@ -2,10 +2,12 @@
  * Reports from every step of the sample's pipeline (synthesized once): each test step
  * (rollout gates, verify and acceptance steps, emergency guards) writes JUnit with
  * `--junit` and its buildspec publishes it to the pipeline's test report group; the synth
- * step publishes jest's JUnit there and its coverage to the code coverage report group.
+ * step publishes jest's JUnit there and its coverage to the code coverage report group, and
+ * the BrowserTests action beside it the Chromium tests' JUnit to the test report group.
  * Each role may write to the report groups it publishes to, and to no other.
  */
 import { Template } from 'aws-cdk-lib/assertions';
+import { BROWSER_TEST_COMMANDS, bundledDynconfCommand, SYNTH_COMMANDS } from '../../lib/pipeline/build-actions';
 import { STEP_JUNIT_REPORT } from '../../lib/pipeline/gate-steps';
 import { testReportGroupArn, testReportGroupName } from '../../lib/pipeline/names';
 import { COVERAGE_REPORT, coverageReportGroupArn, coverageReportGroupName, JUNIT_REPORT } from '../../lib/pipeline/pipeline-stack';
@@ -43,7 +45,10 @@ const model = () => s.model;
 const JUNIT_FILE = `${STEP_JUNIT_REPORT.directory}/${STEP_JUNIT_REPORT.file}`;
 const buildCommands = (p: Project) => p.spec.phases.build?.commands ?? [];
 /** A step that judges something: it runs `rollout wait`, `rollout guard` or `verify`. */
-const testSteps = () => projects.filter((p) => buildCommands(p).some((c) => / bin\/dynconf\.ts (rollout (wait|guard)|verify) /.test(c)));
+const CLI = bundledDynconfCommand('');
+const testSteps = () => projects.filter((p) => buildCommands(p).some((c) => c.startsWith(CLI) && /^(rollout (wait|guard)|verify) /.test(c.slice(CLI.length))));
+const synthProject = () => projects.find((p) => buildCommands(p).includes(SYNTH_COMMANDS[0]))!;
+const browserProject = () => projects.find((p) => buildCommands(p).join('\n') === BROWSER_TEST_COMMANDS.join('\n'))!;
 const groupId = (name: string) => Object.entries(template.findResources('AWS::CodeBuild::ReportGroup')).find(([, g]) => g.Properties.Name === name)![0];
 function roleStatements(roleId: string): Statement[] {
   return Object.values(template.findResources('AWS::IAM::Policy'))
@@ -59,13 +64,13 @@ const actionsOn = (roleId: string, group: string) =>
 
 test('every gate, verify, acceptance and emergency guard step is a test step: three per environment', () => {
   const envs = model().environments;
-  const ids = testSteps().map((p) => buildCommands(p).find((c) => c.includes('bin/dynconf.ts'))!.replace(/^.* bin\/dynconf\.ts ((rollout \w+|verify) --env [\w-]+).*$/, '$1'));
+  const ids = testSteps().map((p) => buildCommands(p).find((c) => c.startsWith(CLI))!.slice(CLI.length).replace(/^((rollout \w+|verify) --env [\w-]+).*$/, '$1'));
   expect(ids.sort()).toEqual(envs.flatMap((e) => [`rollout wait --env ${e}`, `rollout guard --env ${e}`, `verify --env ${e}`]).sort());
 });
 
 test('each test step writes its JUnit report and its buildspec publishes it to the test report group, as JUNITXML', () => {
   for (const p of testSteps()) {
-    const call = buildCommands(p).find((c) => c.includes('bin/dynconf.ts'))!;
+    const call = buildCommands(p).find((c) => c.startsWith(CLI))!;
     expect([p.id, call.endsWith(` --junit ${JUNIT_FILE}`)]).toEqual([p.id, true]);
     expect([p.id, p.spec.reports]).toEqual([p.id, { [testReportGroupArn(model())]: { files: [STEP_JUNIT_REPORT.file], 'base-directory': STEP_JUNIT_REPORT.directory, 'file-format': 'JUNITXML' } }]);
   }
@@ -97,7 +102,7 @@ test("each test step's role may create, update and fill test reports in the test
 });
 
 test("the synth step publishes jest's JUnit to the test group and its coverage (Cobertura) to the coverage group; its role may write each kind to its own group", () => {
-  const synth = projects.find((p) => buildCommands(p).includes('bash .ci/run'))!;
+  const synth = synthProject();
   expect(synth.spec.reports).toEqual({
     [testReportGroupArn(model())]: { files: [JUNIT_REPORT.file], 'base-directory': JUNIT_REPORT.directory, 'file-format': 'JUNITXML' },
     [coverageReportGroupArn(model())]: { files: [COVERAGE_REPORT.file], 'base-directory': COVERAGE_REPORT.directory, 'file-format': 'COBERTURAXML' },
@@ -106,10 +111,17 @@ test("the synth step publishes jest's JUnit to the test group and its coverage (
   expect(actionsOn(synth.roleId, groupId(coverageReportGroupName(model())))).toEqual(['codebuild:BatchPutCodeCoverages', 'codebuild:CreateReport', 'codebuild:UpdateReport']);
 });
 
+test("the BrowserTests action publishes the Chromium tests' JUnit to the test group, and its role may write test reports there and nothing to the coverage group", () => {
+  const browser = browserProject();
+  expect(browser.spec.reports).toEqual({ [testReportGroupArn(model())]: { files: [JUNIT_REPORT.file], 'base-directory': JUNIT_REPORT.directory, 'file-format': 'JUNITXML' } });
+  expect(actionsOn(browser.roleId, groupId(testReportGroupName(model())))).toEqual(['codebuild:BatchPutTestCases', 'codebuild:CreateReport', 'codebuild:UpdateReport']);
+  expect(actionsOn(browser.roleId, groupId(coverageReportGroupName(model())))).toEqual([]);
+});
+
 test('no other step publishes to, or may write to, the report groups', () => {
   const publishing = projects.filter((p) => p.spec.reports !== undefined);
-  expect(publishing.length).toBe(testSteps().length + 1);
-  const allowed = new Set([...testSteps(), projects.find((p) => buildCommands(p).includes('bash .ci/run'))!].map((p) => p.roleId));
+  expect(publishing.length).toBe(testSteps().length + 2);
+  const allowed = new Set([...testSteps(), synthProject(), browserProject()].map((p) => p.roleId));
   const groups = [groupId(testReportGroupName(model())), groupId(coverageReportGroupName(model()))];
   const writers = Object.values(template.findResources('AWS::IAM::Policy'))
     .filter((p) => groups.some((g) => JSON.stringify(p.Properties.PolicyDocument).includes(`"${g}"`)))

@@ -25,7 +25,9 @@ export const planCommand: Command = {
 
 From config/workload.json: the order a change travels (stages, then waves), each
 environment's deployment strategy and monitors (its canary's alarm among them), the time
-a change takes to reach each environment and all of prod, and the blast radius: how much
+a change takes to reach each environment and all of prod, the pipeline's own minutes
+from a merge to the first rollout gate (today, and before the browser tests ran beside
+synth and the check steps stopped running npm ci), and the blast radius: how much
 of prod a bad change can reach before an alarm can stop it, and which prod environments
 have no synthetic traffic for their alarms to see; the emergency lane's lead time, when declared; AppConfig quota usage per account and region; what
 removing an application, environment or cluster leaves in AWS; and each cluster's
@@ -204,6 +206,35 @@ function leadTimeText(plan: Plan): string[] {
   return ['Lead time (a change to one profile per application):', ...leadTimeLines(plan).map((l) => `  ${l}`)];
 }
 
+/**
+ * The pipeline's own minutes before the first gate, today against before issue 13:
+ * "merge to beta gate: 26 min (was 38 min)", then each stage's share and what the Build
+ * stage's actions run.
+ */
+export function pipelineMinutesLines(plan: Plan): string[] {
+  const p = plan.pipeline;
+  const b = p.before;
+  const env = p.firstEnvironment;
+  const saved = Number((b.toFirstGateMinutes - p.toFirstGateMinutes).toFixed(1));
+  const checkSaved = Number(((b.checkStepStartMinutes - p.checkStepStartMinutes) * p.checkSteps).toFixed(1));
+  const lines = [
+    `merge to the ${env} gate starting: ${minutes(p.toFirstGateMinutes)}; ${minutes(b.toFirstGateMinutes)} with the browser tests inside the synth step and npm ci in every check step, as before issue 13 (${minutes(saved)} less)`,
+    `  ${p.segments.map((s) => `${s.name} ${Number(s.minutes.toFixed(1))}`).join(' + ')}`,
+  ];
+  for (const a of p.buildActions) {
+    lines.push(`  ${a.name} (${minutes(a.minutes)}, CodeBuild start included): ${a.commands.map((c) => `${c.command} ${Number(c.minutes.toFixed(1))}`).join('; ')}`);
+  }
+  lines.push(
+    `  each of the ${p.checkSteps} check steps (gates, verify, emergency guards) starts in ${minutes(p.checkStepStartMinutes)} (was ${minutes(b.checkStepStartMinutes)}): the CLI bundle is an input, nothing is installed; ${minutes(checkSaved)} of CodeBuild less per release`,
+    `  figures: measured here or estimated (AWS publishes none): see \`dynconf plan --format json\` .pipeline.figures`,
+  );
+  return lines;
+}
+
+function pipelineMinutesText(plan: Plan): string[] {
+  return ["Pipeline (before the first step; not in the times above):", ...pipelineMinutesLines(plan).map((l) => `  ${l}`)];
+}
+
 /** How an emergency deployment rolls out: "all at once", or the steps of its strategy. */
 function describeEmergencyRollout(e: EmergencyLanePlan): string {
   const percentages = rolloutPercentages(e);
@@ -311,7 +342,7 @@ function dataPlaneText(plan: Plan): string[] {
 }
 
 /** The text output, part by part; a new part is one more function here. */
-export const TEXT_SECTIONS: readonly PlanSection[] = [scheduleText, monitorsText, leadTimeText, emergencyText, blastRadiusText, quotasText, dataPlaneText, removalText];
+export const TEXT_SECTIONS: readonly PlanSection[] = [scheduleText, monitorsText, leadTimeText, pipelineMinutesText, emergencyText, blastRadiusText, quotasText, dataPlaneText, removalText];
 
 export function renderPlanText(plan: Plan): string {
   return joinSections(plan, TEXT_SECTIONS);
@@ -353,6 +384,11 @@ function scheduleMarkdown(plan: Plan): string[] {
 
 function leadTimeMarkdown(plan: Plan): string[] {
   return ['**Lead time** (a change to one profile per application):', '', ...leadTimeLines(plan).map((l) => `- ${esc(l)}`)];
+}
+
+function pipelineMinutesMarkdown(plan: Plan): string[] {
+  const [first, ...rest] = pipelineMinutesLines(plan);
+  return [`**Pipeline:** ${esc(first!)}`, '', ...rest.map((l) => `- ${esc(l.trim())}`)];
 }
 
 function emergencyMarkdown(plan: Plan): string[] {
@@ -403,7 +439,7 @@ function dataPlaneMarkdown(plan: Plan): string[] {
   ];
 }
 
-export const MARKDOWN_SECTIONS: readonly PlanSection[] = [scheduleMarkdown, leadTimeMarkdown, emergencyMarkdown, blastRadiusMarkdown, quotasMarkdown, dataPlaneMarkdown, removalMarkdown];
+export const MARKDOWN_SECTIONS: readonly PlanSection[] = [scheduleMarkdown, leadTimeMarkdown, pipelineMinutesMarkdown, emergencyMarkdown, blastRadiusMarkdown, quotasMarkdown, dataPlaneMarkdown, removalMarkdown];
 
 export function renderPlanMarkdown(plan: Plan): string {
   return joinSections(plan, MARKDOWN_SECTIONS);
