@@ -80,12 +80,14 @@ export default tseslint.config(
       'security/detect-non-literal-fs-filename': 'off',
     },
   },
+  // The CLI's plain-JavaScript entry and build script ship like the TypeScript: the same SAST.
+  { files: ['bin/*.js', 'scripts/*.js'], plugins: { security }, rules: { ...asErrors(security.configs.recommended.rules), 'security/detect-object-injection': 'off', 'security/detect-non-literal-fs-filename': 'off' } },
   { files: ['lib/runtime/**/*.ts'], rules: { 'security/detect-non-literal-fs-filename': 'error' } },
   { files: [...SHIPPED_TS, ...BROWSER_JS], ...noUnsanitized.configs.recommended },
   {
-    files: ['*.js'],
+    files: ['*.js', 'bin/*.js', 'scripts/*.js'],
     languageOptions: { sourceType: 'commonjs', globals: { module: 'writable', require: 'readonly', __dirname: 'readonly', process: 'readonly' } },
-    // CommonJS config files (jest.config.js): require() is their import.
+    // CommonJS config files (jest.config.js) and the compiled CLI's entry and build script: require() is their import.
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {
