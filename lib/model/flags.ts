@@ -18,10 +18,15 @@ export const MAX_STRING_LENGTH = 1024;
  */
 export const EXPIRY_WARNING_DAYS = 14;
 
-/** One flag's value in one environment, ready for the document. */
+/**
+ * One flag's value in one environment, ready for the document. `bytes` is
+ * Buffer.byteLength(JSON.stringify(flagValue(value))), counted as the value is built:
+ * validate sizes every document of every environment against AppConfig's limit, and
+ * counting while the attributes are overlaid costs far less than walking them again.
+ */
 export type ResolvedValue =
-  | { readonly mode: 'simple'; readonly enabled: boolean; readonly attributes: Readonly<Record<string, unknown>> }
-  | { readonly mode: 'variants'; readonly variants: readonly VariantConfig[] };
+  | { readonly mode: 'simple'; readonly enabled: boolean; readonly attributes: Readonly<Record<string, unknown>>; readonly bytes: number }
+  | { readonly mode: 'variants'; readonly variants: readonly VariantConfig[]; readonly bytes: number };
 
 export interface ResolvedFlag {
   readonly key: string;
@@ -183,12 +188,19 @@ function resolveValue(
   // No prototype: an attribute named like a built-in (toString) is only ever data.
   const attributes: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
   let enabled: boolean | undefined;
+  // `{"enabled":` and `}`, then per attribute a comma, its key, a colon and its value; an
+  // attribute the environment overrides is counted once, with the environment's value.
+  let bytes = 12;
   for (const v of [base, own]) {
     if (!v) continue;
     for (const k in v) {
       if (k === 'variants') continue;
       if (k === 'enabled') enabled = v.enabled;
-      else attributes[k] = v[k];
+      else {
+        attributes[k] = v[k];
+        if (v === base && own && Object.hasOwn(own, k)) continue;
+        bytes += memberBytes(k, v[k]);
+      }
     }
   }
   if (enabled === undefined) {
@@ -211,7 +223,7 @@ function resolveValue(
       ok = false;
     }
   }
-  return ok ? { mode: 'simple', enabled, attributes } : undefined;
+  return ok ? { mode: 'simple', enabled, attributes, bytes: bytes + (enabled ? 4 : 5) } : undefined;
 }
 
 function checkVariants(
@@ -267,7 +279,8 @@ function checkVariants(
       }
     }
   });
-  return ok ? { mode: 'variants', variants } : undefined;
+  if (!ok) return undefined;
+  return { mode: 'variants', variants, bytes: Buffer.byteLength(JSON.stringify(variantsValue(variants))) };
 }
 
 /** What is wrong with one attribute value, if anything; the caller knows where it is. */
@@ -362,16 +375,18 @@ export function flagDefinition(flag: ResolvedFlag): Record<string, unknown> {
 }
 
 export function flagValue(value: ResolvedValue): Record<string, unknown> {
-  return value.mode === 'simple'
-    ? { enabled: value.enabled, ...value.attributes }
-    : {
-        _variants: value.variants.map((v) => ({
-          name: v.name,
-          ...(v.rule !== undefined ? { rule: v.rule } : {}),
-          enabled: v.enabled,
-          ...(v.attributeValues && Object.keys(v.attributeValues).length ? { attributeValues: v.attributeValues } : {}),
-        })),
-      };
+  return value.mode === 'simple' ? { enabled: value.enabled, ...value.attributes } : variantsValue(value.variants);
+}
+
+function variantsValue(variants: readonly VariantConfig[]): Record<string, unknown> {
+  return {
+    _variants: variants.map((v) => ({
+      name: v.name,
+      ...(v.rule !== undefined ? { rule: v.rule } : {}),
+      enabled: v.enabled,
+      ...(v.attributeValues && Object.keys(v.attributeValues).length ? { attributeValues: v.attributeValues } : {}),
+    })),
+  };
 }
 
 export function featureFlagsDocument(flags: readonly ResolvedFlag[], env: string): FeatureFlagsDocument {
@@ -438,7 +453,7 @@ export class FeatureFlagsWriter {
     for (let i = 0; i < this.sorted.length; i++) {
       const value = this.sorted[i]!.values.get(env);
       if (!value) continue;
-      bytes += this.fixedBytes[i]! + valueByteLength(value);
+      bytes += this.fixedBytes[i]! + value.bytes;
       flags++;
     }
     // No comma after the last entry of either object.
@@ -446,13 +461,38 @@ export class FeatureFlagsWriter {
   }
 }
 
-/** Buffer.byteLength(JSON.stringify(flagValue(value))), without building the object for simple values. */
-function valueByteLength(value: ResolvedValue): number {
-  if (value.mode === 'variants') return Buffer.byteLength(JSON.stringify(flagValue(value)));
-  // {"enabled":true} or {"enabled":true,<the attributes' members>}
-  const enabled = value.enabled ? 4 : 5;
-  const attributes = Buffer.byteLength(JSON.stringify(value.attributes));
-  return attributes === 2 ? 12 + enabled : 12 + enabled + attributes - 1;
+/** The bytes of `,"key":value` in JSON: a comma, the key, a colon and the value (none when JSON.stringify leaves the member out). */
+function memberBytes(key: string, v: unknown): number {
+  // JSON never holds such a value, but the count must stay exact whatever the value.
+  if (v === undefined || typeof v === 'function' || typeof v === 'symbol') return 0;
+  return 2 + stringBytes(key) + jsonBytes(v);
+}
+
+/**
+ * Buffer.byteLength(JSON.stringify(v)) for a value parsed from JSON, without building the
+ * string for the common scalars: the sizing of every flag value in every environment is a
+ * large part of validate's time, and JSON.stringify of an object with a null prototype
+ * takes V8's slow path. Objects and arrays (rare in attribute values) are stringified.
+ */
+function jsonBytes(v: unknown): number {
+  switch (typeof v) {
+    case 'boolean':
+      return v ? 4 : 5;
+    case 'number':
+      // JSON writes a finite number as String() does, and anything else as null.
+      return Number.isFinite(v) ? String(v).length : 4;
+    case 'string':
+      return stringBytes(v);
+    default:
+      return v === null ? 4 : Buffer.byteLength(JSON.stringify(v));
+  }
+}
+
+/** Printable ASCII without `"` and `\`: written as is, one byte a character, in quotes. */
+const PLAIN_ASCII = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+
+function stringBytes(s: string): number {
+  return PLAIN_ASCII.test(s) ? s.length + 2 : Buffer.byteLength(JSON.stringify(s));
 }
 
 /** The subset of values a browser may see; used only to build the `browser` profile. */
