@@ -101,6 +101,15 @@ export function daysBetween(from: string, to: string): number {
   return Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000);
 }
 
+/** Which attribute types each constraint applies to, in the order they are checked. */
+const CONSTRAINT_TYPES: readonly (readonly [keyof AttributeConstraints, readonly string[]])[] = [
+  ['pattern', ['string']],
+  ['minimum', ['number']],
+  ['maximum', ['number']],
+  ['enum', ['string', 'number']],
+  ['elements', ['string[]', 'number[]']],
+];
+
 function checkAttributeDefinitions(key: string, flag: FlagConfig, at: (...p: (string | number)[]) => Location, diags: Diagnostics): void {
   const attrs = Object.entries(flag.attributes ?? {});
   if (attrs.length > MAX_ATTRIBUTES) {
@@ -110,16 +119,11 @@ function checkAttributeDefinitions(key: string, flag: FlagConfig, at: (...p: (st
     const c = attr.constraints;
     const where = (...p: string[]) => at('attributes', name, 'constraints', ...p);
     const scalarType = c.type.endsWith('[]') ? undefined : c.type;
-    const check = (field: keyof AttributeConstraints, allowedFor: string[]) => {
+    for (const [field, allowedFor] of CONSTRAINT_TYPES) {
       if (c[field] !== undefined && !allowedFor.includes(c.type)) {
         diags.error(where(field), 'flags/constraint-type', `'${field}' does not apply to type ${c.type}`, { field: `${key}.${name}`, fix: `remove '${field}' or change the type to ${allowedFor.join(' or ')}` });
       }
-    };
-    check('pattern', ['string']);
-    check('minimum', ['number']);
-    check('maximum', ['number']);
-    check('enum', ['string', 'number']);
-    check('elements', ['string[]', 'number[]']);
+    }
     if (c.pattern !== undefined && !compiles(c.pattern)) {
       diags.error(where('pattern'), 'flags/bad-pattern', `pattern is not a valid regular expression`, { field: `${key}.${name}`, fix: 'fix the regular expression' });
     }
@@ -162,14 +166,15 @@ function resolveValue(
     diags.error(atKey(), 'flags/unresolved', `flag has no value in environment '${env}'`, { field, fix: `add "default" or "environments": { "${env}": { "enabled": false } }` });
     return undefined;
   }
-  for (const [origin, v] of [['default', base], ['environment', own]] as const) {
-    if (v && v.variants && v.enabled !== undefined) {
-      diags.error(origin === 'default' ? at('default', 'enabled') : at('environments', env, 'enabled'), 'flags/variants-and-enabled', 'a value has either "enabled" or "variants", not both', {
-        field,
-        fix: 'with variants, each variant says whether it is enabled; remove "enabled"',
-      });
-      return undefined;
-    }
+  // The default first, then the environment. (This runs for every flag in every environment:
+  // no arrays or closures are built for it.)
+  const bothAt = base?.variants && base.enabled !== undefined ? at('default', 'enabled') : own?.variants && own.enabled !== undefined ? at('environments', env, 'enabled') : undefined;
+  if (bothAt) {
+    diags.error(bothAt, 'flags/variants-and-enabled', 'a value has either "enabled" or "variants", not both', {
+      field,
+      fix: 'with variants, each variant says whether it is enabled; remove "enabled"',
+    });
+    return undefined;
   }
   // The environment's entry wins; its "variants" or "enabled" replaces the default's mode.
   if (own?.variants) return checkVariants(key, label, flag, own.variants, (...p) => at('environments', env, 'variants', ...p), (index, ...p) => atInString(index, 'environments', env, 'variants', ...p), diags);
@@ -187,22 +192,13 @@ function resolveValue(
   // environment, and locations are looked up only when something is wrong.
   // No prototype: an attribute named like a built-in (toString) is only ever data.
   const attributes: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
-  let enabled: boolean | undefined;
   // `{"enabled":` and `}`, then per attribute a comma, its key, a colon and its value; an
   // attribute the environment overrides is counted once, with the environment's value.
   let bytes = 12;
-  for (const v of [base, own]) {
-    if (!v) continue;
-    for (const k in v) {
-      if (k === 'variants') continue;
-      if (k === 'enabled') enabled = v.enabled;
-      else {
-        attributes[k] = v[k];
-        if (v === base && own && Object.hasOwn(own, k)) continue;
-        bytes += memberBytes(k, v[k]);
-      }
-    }
-  }
+  if (base) bytes += overlayMembers(attributes, base, own);
+  if (own) bytes += overlayMembers(attributes, own, undefined);
+  // The environment's "enabled" wins over the default's.
+  const enabled = own && Object.hasOwn(own, 'enabled') ? own.enabled : base && Object.hasOwn(base, 'enabled') ? base.enabled : undefined;
   if (enabled === undefined) {
     diags.error(own ? atKey('environments', env) : atKey('default'), 'flags/unresolved', `flag has no "enabled" in environment '${env}'`, { field, fix: 'add "enabled": true or false to default or to the environment' });
     return undefined;
@@ -224,6 +220,17 @@ function resolveValue(
     }
   }
   return ok ? { mode: 'simple', enabled, attributes, bytes: bytes + (enabled ? 4 : 5) } : undefined;
+}
+
+/** Copy a value's attributes (all but enabled and variants); the JSON bytes of those `shadow` does not override. */
+function overlayMembers(attributes: Record<string, unknown>, v: FlagValueConfig, shadow: FlagValueConfig | undefined): number {
+  let bytes = 0;
+  for (const k in v) {
+    if (k === 'variants' || k === 'enabled') continue;
+    attributes[k] = v[k];
+    if (!shadow || !Object.hasOwn(shadow, k)) bytes += memberBytes(k, v[k]);
+  }
+  return bytes;
 }
 
 function checkVariants(
