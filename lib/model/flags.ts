@@ -5,7 +5,7 @@
  */
 import { unknownNameFix, didYouMean, type Diagnostics, type Location } from './diagnostics';
 import { canonicalJson } from './canonical';
-import { parseRule } from './rules';
+import { parseRule, type ParseResult } from './rules';
 import { own as ownValue, type JsonFile } from './source';
 import type { AttributeConfig, AttributeConstraints, FlagConfig, FlagValueConfig, FlagsFileConfig, VariantConfig } from './types';
 
@@ -261,7 +261,7 @@ function checkVariants(
       ok = false;
     }
     if (variant.rule !== undefined) {
-      const parsed = parseRule(variant.rule);
+      const parsed = ruleVerdict(variant.rule);
       if (!parsed.ok) {
         // The parser's offset is into the decoded rule; the file has `\"` where the rule has `"`.
         // rules.ts names its own rule id and fix for a refused pattern (super-linear, unportable).
@@ -332,6 +332,27 @@ function scalarProblem(name: string, value: unknown, c: { type: string; pattern?
   if (c.enum && !c.enum.includes(value as string | number)) return `${name} ${JSON.stringify(value)} is not one of ${c.enum.map((e) => JSON.stringify(e)).join(', ')}`;
   return undefined;
 }
+
+/**
+ * parseRule's verdict on a rule, without its syntax tree. Rules repeat across applications
+ * and environments (a generated or copied flag carries the same targeting), and parsing is
+ * a pure function of the text: each distinct rule is parsed once.
+ */
+function ruleVerdict(rule: string): RuleVerdict {
+  let verdict = ruleVerdicts.get(rule);
+  if (verdict === undefined) {
+    const parsed = parseRule(rule);
+    // Only what validate reports is kept: the tree belongs to whoever evaluates the rule.
+    verdict = parsed.ok ? RULE_OK : parsed;
+    if (ruleVerdicts.size >= 10000) ruleVerdicts.clear();
+    ruleVerdicts.set(rule, verdict);
+  }
+  return verdict;
+}
+
+type RuleVerdict = { readonly ok: true } | Extract<ParseResult, { ok: false }>;
+const ruleVerdicts = new Map<string, RuleVerdict>();
+const RULE_OK: RuleVerdict = { ok: true };
 
 const regexCache = new Map<string, RegExp | null>();
 
