@@ -5,7 +5,7 @@
  */
 import { unknownNameFix, didYouMean, type Diagnostics, type Location } from './diagnostics';
 import { canonicalJson } from './canonical';
-import { parseRule } from './rules';
+import { parseRule, type ParseResult } from './rules';
 import { own as ownValue, type JsonFile } from './source';
 import type { AttributeConfig, AttributeConstraints, FlagConfig, FlagValueConfig, FlagsFileConfig, VariantConfig } from './types';
 
@@ -18,10 +18,15 @@ export const MAX_STRING_LENGTH = 1024;
  */
 export const EXPIRY_WARNING_DAYS = 14;
 
-/** One flag's value in one environment, ready for the document. */
+/**
+ * One flag's value in one environment, ready for the document. `bytes` is
+ * Buffer.byteLength(JSON.stringify(flagValue(value))), counted as the value is built:
+ * validate sizes every document of every environment against AppConfig's limit, and
+ * counting while the attributes are overlaid costs far less than walking them again.
+ */
 export type ResolvedValue =
-  | { readonly mode: 'simple'; readonly enabled: boolean; readonly attributes: Readonly<Record<string, unknown>> }
-  | { readonly mode: 'variants'; readonly variants: readonly VariantConfig[] };
+  | { readonly mode: 'simple'; readonly enabled: boolean; readonly attributes: Readonly<Record<string, unknown>>; readonly bytes: number }
+  | { readonly mode: 'variants'; readonly variants: readonly VariantConfig[]; readonly bytes: number };
 
 export interface ResolvedFlag {
   readonly key: string;
@@ -96,6 +101,15 @@ export function daysBetween(from: string, to: string): number {
   return Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000);
 }
 
+/** Which attribute types each constraint applies to, in the order they are checked. */
+const CONSTRAINT_TYPES: readonly (readonly [keyof AttributeConstraints, readonly string[]])[] = [
+  ['pattern', ['string']],
+  ['minimum', ['number']],
+  ['maximum', ['number']],
+  ['enum', ['string', 'number']],
+  ['elements', ['string[]', 'number[]']],
+];
+
 function checkAttributeDefinitions(key: string, flag: FlagConfig, at: (...p: (string | number)[]) => Location, diags: Diagnostics): void {
   const attrs = Object.entries(flag.attributes ?? {});
   if (attrs.length > MAX_ATTRIBUTES) {
@@ -105,16 +119,11 @@ function checkAttributeDefinitions(key: string, flag: FlagConfig, at: (...p: (st
     const c = attr.constraints;
     const where = (...p: string[]) => at('attributes', name, 'constraints', ...p);
     const scalarType = c.type.endsWith('[]') ? undefined : c.type;
-    const check = (field: keyof AttributeConstraints, allowedFor: string[]) => {
+    for (const [field, allowedFor] of CONSTRAINT_TYPES) {
       if (c[field] !== undefined && !allowedFor.includes(c.type)) {
         diags.error(where(field), 'flags/constraint-type', `'${field}' does not apply to type ${c.type}`, { field: `${key}.${name}`, fix: `remove '${field}' or change the type to ${allowedFor.join(' or ')}` });
       }
-    };
-    check('pattern', ['string']);
-    check('minimum', ['number']);
-    check('maximum', ['number']);
-    check('enum', ['string', 'number']);
-    check('elements', ['string[]', 'number[]']);
+    }
     if (c.pattern !== undefined && !compiles(c.pattern)) {
       diags.error(where('pattern'), 'flags/bad-pattern', `pattern is not a valid regular expression`, { field: `${key}.${name}`, fix: 'fix the regular expression' });
     }
@@ -157,14 +166,15 @@ function resolveValue(
     diags.error(atKey(), 'flags/unresolved', `flag has no value in environment '${env}'`, { field, fix: `add "default" or "environments": { "${env}": { "enabled": false } }` });
     return undefined;
   }
-  for (const [origin, v] of [['default', base], ['environment', own]] as const) {
-    if (v && v.variants && v.enabled !== undefined) {
-      diags.error(origin === 'default' ? at('default', 'enabled') : at('environments', env, 'enabled'), 'flags/variants-and-enabled', 'a value has either "enabled" or "variants", not both', {
-        field,
-        fix: 'with variants, each variant says whether it is enabled; remove "enabled"',
-      });
-      return undefined;
-    }
+  // The default first, then the environment. (This runs for every flag in every environment:
+  // no arrays or closures are built for it.)
+  const bothAt = base?.variants && base.enabled !== undefined ? at('default', 'enabled') : own?.variants && own.enabled !== undefined ? at('environments', env, 'enabled') : undefined;
+  if (bothAt) {
+    diags.error(bothAt, 'flags/variants-and-enabled', 'a value has either "enabled" or "variants", not both', {
+      field,
+      fix: 'with variants, each variant says whether it is enabled; remove "enabled"',
+    });
+    return undefined;
   }
   // The environment's entry wins; its "variants" or "enabled" replaces the default's mode.
   if (own?.variants) return checkVariants(key, label, flag, own.variants, (...p) => at('environments', env, 'variants', ...p), (index, ...p) => atInString(index, 'environments', env, 'variants', ...p), diags);
@@ -182,15 +192,13 @@ function resolveValue(
   // environment, and locations are looked up only when something is wrong.
   // No prototype: an attribute named like a built-in (toString) is only ever data.
   const attributes: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
-  let enabled: boolean | undefined;
-  for (const v of [base, own]) {
-    if (!v) continue;
-    for (const k in v) {
-      if (k === 'variants') continue;
-      if (k === 'enabled') enabled = v.enabled;
-      else attributes[k] = v[k];
-    }
-  }
+  // `{"enabled":` and `}`, then per attribute a comma, its key, a colon and its value; an
+  // attribute the environment overrides is counted once, with the environment's value.
+  let bytes = 12;
+  if (base) bytes += overlayMembers(attributes, base, own);
+  if (own) bytes += overlayMembers(attributes, own, undefined);
+  // The environment's "enabled" wins over the default's.
+  const enabled = own && Object.hasOwn(own, 'enabled') ? own.enabled : base && Object.hasOwn(base, 'enabled') ? base.enabled : undefined;
   if (enabled === undefined) {
     diags.error(own ? atKey('environments', env) : atKey('default'), 'flags/unresolved', `flag has no "enabled" in environment '${env}'`, { field, fix: 'add "enabled": true or false to default or to the environment' });
     return undefined;
@@ -211,7 +219,18 @@ function resolveValue(
       ok = false;
     }
   }
-  return ok ? { mode: 'simple', enabled, attributes } : undefined;
+  return ok ? { mode: 'simple', enabled, attributes, bytes: bytes + (enabled ? 4 : 5) } : undefined;
+}
+
+/** Copy a value's attributes (all but enabled and variants); the JSON bytes of those `shadow` does not override. */
+function overlayMembers(attributes: Record<string, unknown>, v: FlagValueConfig, shadow: FlagValueConfig | undefined): number {
+  let bytes = 0;
+  for (const k in v) {
+    if (k === 'variants' || k === 'enabled') continue;
+    attributes[k] = v[k];
+    if (!shadow || !Object.hasOwn(shadow, k)) bytes += memberBytes(k, v[k]);
+  }
+  return bytes;
 }
 
 function checkVariants(
@@ -242,7 +261,7 @@ function checkVariants(
       ok = false;
     }
     if (variant.rule !== undefined) {
-      const parsed = parseRule(variant.rule);
+      const parsed = ruleVerdict(variant.rule);
       if (!parsed.ok) {
         // The parser's offset is into the decoded rule; the file has `\"` where the rule has `"`.
         // rules.ts names its own rule id and fix for a refused pattern (super-linear, unportable).
@@ -267,7 +286,8 @@ function checkVariants(
       }
     }
   });
-  return ok ? { mode: 'variants', variants } : undefined;
+  if (!ok) return undefined;
+  return { mode: 'variants', variants, bytes: Buffer.byteLength(JSON.stringify(variantsValue(variants))) };
 }
 
 /** What is wrong with one attribute value, if anything; the caller knows where it is. */
@@ -312,6 +332,27 @@ function scalarProblem(name: string, value: unknown, c: { type: string; pattern?
   if (c.enum && !c.enum.includes(value as string | number)) return `${name} ${JSON.stringify(value)} is not one of ${c.enum.map((e) => JSON.stringify(e)).join(', ')}`;
   return undefined;
 }
+
+/**
+ * parseRule's verdict on a rule, without its syntax tree. Rules repeat across applications
+ * and environments (a generated or copied flag carries the same targeting), and parsing is
+ * a pure function of the text: each distinct rule is parsed once.
+ */
+function ruleVerdict(rule: string): RuleVerdict {
+  let verdict = ruleVerdicts.get(rule);
+  if (verdict === undefined) {
+    const parsed = parseRule(rule);
+    // Only what validate reports is kept: the tree belongs to whoever evaluates the rule.
+    verdict = parsed.ok ? RULE_OK : parsed;
+    if (ruleVerdicts.size >= 10000) ruleVerdicts.clear();
+    ruleVerdicts.set(rule, verdict);
+  }
+  return verdict;
+}
+
+type RuleVerdict = { readonly ok: true } | Extract<ParseResult, { ok: false }>;
+const ruleVerdicts = new Map<string, RuleVerdict>();
+const RULE_OK: RuleVerdict = { ok: true };
 
 const regexCache = new Map<string, RegExp | null>();
 
@@ -362,16 +403,18 @@ export function flagDefinition(flag: ResolvedFlag): Record<string, unknown> {
 }
 
 export function flagValue(value: ResolvedValue): Record<string, unknown> {
-  return value.mode === 'simple'
-    ? { enabled: value.enabled, ...value.attributes }
-    : {
-        _variants: value.variants.map((v) => ({
-          name: v.name,
-          ...(v.rule !== undefined ? { rule: v.rule } : {}),
-          enabled: v.enabled,
-          ...(v.attributeValues && Object.keys(v.attributeValues).length ? { attributeValues: v.attributeValues } : {}),
-        })),
-      };
+  return value.mode === 'simple' ? { enabled: value.enabled, ...value.attributes } : variantsValue(value.variants);
+}
+
+function variantsValue(variants: readonly VariantConfig[]): Record<string, unknown> {
+  return {
+    _variants: variants.map((v) => ({
+      name: v.name,
+      ...(v.rule !== undefined ? { rule: v.rule } : {}),
+      enabled: v.enabled,
+      ...(v.attributeValues && Object.keys(v.attributeValues).length ? { attributeValues: v.attributeValues } : {}),
+    })),
+  };
 }
 
 export function featureFlagsDocument(flags: readonly ResolvedFlag[], env: string): FeatureFlagsDocument {
@@ -438,7 +481,7 @@ export class FeatureFlagsWriter {
     for (let i = 0; i < this.sorted.length; i++) {
       const value = this.sorted[i]!.values.get(env);
       if (!value) continue;
-      bytes += this.fixedBytes[i]! + valueByteLength(value);
+      bytes += this.fixedBytes[i]! + value.bytes;
       flags++;
     }
     // No comma after the last entry of either object.
@@ -446,13 +489,38 @@ export class FeatureFlagsWriter {
   }
 }
 
-/** Buffer.byteLength(JSON.stringify(flagValue(value))), without building the object for simple values. */
-function valueByteLength(value: ResolvedValue): number {
-  if (value.mode === 'variants') return Buffer.byteLength(JSON.stringify(flagValue(value)));
-  // {"enabled":true} or {"enabled":true,<the attributes' members>}
-  const enabled = value.enabled ? 4 : 5;
-  const attributes = Buffer.byteLength(JSON.stringify(value.attributes));
-  return attributes === 2 ? 12 + enabled : 12 + enabled + attributes - 1;
+/** The bytes of `,"key":value` in JSON: a comma, the key, a colon and the value (none when JSON.stringify leaves the member out). */
+function memberBytes(key: string, v: unknown): number {
+  // JSON never holds such a value, but the count must stay exact whatever the value.
+  if (v === undefined || typeof v === 'function' || typeof v === 'symbol') return 0;
+  return 2 + stringBytes(key) + jsonBytes(v);
+}
+
+/**
+ * Buffer.byteLength(JSON.stringify(v)) for a value parsed from JSON, without building the
+ * string for the common scalars: the sizing of every flag value in every environment is a
+ * large part of validate's time, and JSON.stringify of an object with a null prototype
+ * takes V8's slow path. Objects and arrays (rare in attribute values) are stringified.
+ */
+function jsonBytes(v: unknown): number {
+  switch (typeof v) {
+    case 'boolean':
+      return v ? 4 : 5;
+    case 'number':
+      // JSON writes a finite number as String() does, and anything else as null.
+      return Number.isFinite(v) ? String(v).length : 4;
+    case 'string':
+      return stringBytes(v);
+    default:
+      return v === null ? 4 : Buffer.byteLength(JSON.stringify(v));
+  }
+}
+
+/** Printable ASCII without `"` and `\`: written as is, one byte a character, in quotes. */
+const PLAIN_ASCII = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+
+function stringBytes(s: string): number {
+  return PLAIN_ASCII.test(s) ? s.length + 2 : Buffer.byteLength(JSON.stringify(s));
 }
 
 /** The subset of values a browser may see; used only to build the `browser` profile. */

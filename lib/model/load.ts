@@ -73,23 +73,32 @@ function describeError(e: unknown): string {
   }
 }
 
-/** Remembers the last path the loader touched, to locate an unexpected failure. */
+/**
+ * Remembers the last path the loader touched, to locate an unexpected failure; and what
+ * each listing said, for the length of one load. By SourceTree's contract an entry listed
+ * as a file or a directory has that kind and no problem, so asking again (the loader asks
+ * for every file it reads) would only repeat the filesystem calls: a link followed, a
+ * real path resolved, per file. Entries of kind `other` are always asked.
+ */
 class TrackingTree implements SourceTree {
   current: string | undefined;
+  private readonly listed = new Map<string, 'file' | 'directory'>();
   constructor(private readonly inner: SourceTree) {}
   get label(): string {
     return this.inner.label;
   }
   kind(relPath: string) {
     this.current = relPath;
-    return this.inner.kind(relPath);
+    return this.listed.get(relPath) ?? this.inner.kind(relPath);
   }
   problem(relPath: string) {
-    return this.inner.problem(relPath);
+    return this.listed.has(relPath) ? undefined : this.inner.problem(relPath);
   }
   list(relDir: string) {
     this.current = relDir;
-    return this.inner.list(relDir);
+    const entries = this.inner.list(relDir);
+    for (const e of entries ?? []) if (e.kind !== 'other') this.listed.set(relDir ? `${relDir}/${e.name}` : e.name, e.kind);
+    return entries;
   }
   read(relPath: string) {
     this.current = relPath;

@@ -23,23 +23,28 @@ export function compileOpsSchema(json: JsonFile, canonical: (v: unknown) => stri
   if (!checkFormat(json, 'ops-schema', diags, 'ops/schema-format')) return undefined;
   if (!checkEmergencyMarks(json, diags)) return undefined;
   const content = canonical(json.value);
-  // Compiling a schema costs about a millisecond; apps often share one, and the local
-  // agent recompiles on every edit.
-  const cached = compiledSchemas.get(content);
-  if (cached) return { validate: cached, content };
-  const ajv = draft04();
-  if (!ajv.validateSchema(json.value as object)) {
-    reportSchemaErrors(ajv.errors ?? [], (p, which) => (which === 'key' ? json.locateKey(p) : json.locate(p)), diags, 'ops/schema-not-draft-04');
-    return undefined;
-  }
-  let validate: ValidateFunction;
-  try {
-    validate = compileDraft04(json.value as object);
-  } catch (e) {
-    diags.error(json.locate([]), 'ops/schema-not-draft-04', `schema does not compile under draft-04: ${(e as Error).message}`, {
-      fix: 'AppConfig validators speak draft-04: use "exclusiveMinimum": true with "minimum", "id" not "$id", and local $refs only',
-    });
-    return undefined;
+  // Compiling a schema costs milliseconds, which adds up over a hundred applications, and the
+  // local agent recompiles on every edit. Schemas often differ only in their annotations:
+  // every application that `dynconf new app` created has the starter schema, titled with its
+  // name. Those share one compiled validator (see validationKey).
+  const key = validationKey(content);
+  let validate = compiledSchemas.get(key);
+  if (!validate) {
+    const ajv = draft04();
+    if (!ajv.validateSchema(json.value as object)) {
+      reportSchemaErrors(ajv.errors ?? [], (p, which) => (which === 'key' ? json.locateKey(p) : json.locate(p)), diags, 'ops/schema-not-draft-04');
+      return undefined;
+    }
+    try {
+      validate = compileDraft04(json.value as object);
+    } catch (e) {
+      diags.error(json.locate([]), 'ops/schema-not-draft-04', `schema does not compile under draft-04: ${(e as Error).message}`, {
+        fix: 'AppConfig validators speak draft-04: use "exclusiveMinimum": true with "minimum", "id" not "$id", and local $refs only',
+      });
+      return undefined;
+    }
+    if (compiledSchemas.size >= MAX_CACHED_SCHEMAS) compiledSchemas.clear();
+    compiledSchemas.set(key, validate);
   }
   if (content.length > MAX_VALIDATOR_LENGTH) {
     diags.error(json.locate([]), 'ops/schema-too-large', `schema is ${content.length} characters compacted; AppConfig validators allow ${MAX_VALIDATOR_LENGTH}`, {
@@ -47,9 +52,32 @@ export function compileOpsSchema(json: JsonFile, canonical: (v: unknown) => stri
     });
     return undefined;
   }
-  if (compiledSchemas.size >= MAX_CACHED_SCHEMAS) compiledSchemas.clear();
-  compiledSchemas.set(content, validate);
   return { validate, content };
+}
+
+/** Keywords that never change what a draft-04 schema accepts, nor any error Ajv reports for it. */
+const ANNOTATIONS = ['title', 'description'] as const;
+
+/**
+ * The schema (canonical JSON) without its string `title` and `description` at schema
+ * positions (a property that is itself named `title` stays): two schemas with the same key
+ * accept the same values and give the same errors, so one compiled validator serves both.
+ * Only string values are dropped: draft-04's meta-schema wants strings there, so the
+ * meta-schema check of a schema and of its key agree.
+ */
+function validationKey(content: string): string {
+  const root = JSON.parse(content) as unknown;
+  if (!isPlainObject(root)) return content;
+  let stripped = false;
+  for (const { node } of schemaNodes(root)) {
+    for (const k of ANNOTATIONS) {
+      if (Object.hasOwn(node, k) && typeof node[k] === 'string') {
+        delete node[k];
+        stripped = true;
+      }
+    }
+  }
+  return stripped ? canonicalJson(root) : content;
 }
 
 const MAX_CACHED_SCHEMAS = 1000;

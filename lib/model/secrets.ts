@@ -214,7 +214,10 @@ const MAX_DECODE_DEPTH = 3;
 
 export function scanForSecrets(json: JsonFile, diags: Diagnostics): void {
   const strings: { value: string; path: JsonPath; field: string }[] = [];
-  walk(json.value, [], (value, p) => strings.push({ value, path: [...p], field: p.length ? String(p[p.length - 1]) : '' }));
+  // Shorter strings hold none of the shapes: they are not collected, and their paths not copied.
+  walk(json.value, [], (value, p) => {
+    if (value.length >= MIN_LENGTH) strings.push({ value, path: [...p], field: p.length ? String(p[p.length - 1]) : '' });
+  });
 
   const reported = new Set<number>();
   const report = (i: number, finding: Finding): void => {
@@ -228,14 +231,13 @@ export function scanForSecrets(json: JsonFile, diags: Diagnostics): void {
   };
 
   strings.forEach((s, i) => {
-    if (s.value.length < MIN_LENGTH) return;
     const finding = scanText(s.value, 0) ?? (SECRET_FIELD.test(s.field) && looksRandom(s.value) ? { what: 'a secret', text: s.value, message: `'${s.field}' holds what looks like a secret` } : undefined);
     if (finding) report(i, finding);
   });
 
   // The preset runs once over all remaining values of the file, one per line, rather than
   // once per value: 25 rules x every string would be most of validation's time.
-  const pending = strings.map((_s, i) => i).filter((i) => !reported.has(i) && strings[i]!.value.length >= MIN_LENGTH);
+  const pending = strings.map((_s, i) => i).filter((i) => !reported.has(i));
   if (pending.length === 0) return;
   const starts: number[] = [];
   let content = '';
