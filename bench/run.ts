@@ -13,7 +13,7 @@ import type { BenchResult } from './types';
 
 const BENCHES: Readonly<Record<string, { title: string; module: string }>> = {
   cli: { title: 'CLI start-up and the pre-commit hook', module: './cli' },
-  validate: { title: 'Validate and the pre-commit hook', module: './validate' },
+  validate: { title: 'Validate at scale', module: './validate' },
   synth: { title: 'CDK synthesis', module: './synth' },
   runtime: { title: 'Runtime: local agent, BFF, WebSocket fan-out, rules', module: './runtime' },
 };
