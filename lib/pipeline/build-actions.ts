@@ -74,11 +74,11 @@ export const RELEASE_DEFINITION: ReleaseDefinition = {
 };
 
 /**
- * The pipeline before issue 13, kept as data only so that `dynconf plan` can show what the
+ * The pipeline before the browser tests moved beside synth and the check steps took the CLI bundle, kept as data only so that `dynconf plan` can show what the
  * cuts saved: the browser tests inside the synth step's `npm test`, and a full `npm ci`
  * in every check step, which then ran the CLI through tsx.
  */
-export const RELEASE_DEFINITION_BEFORE_ISSUE_13: ReleaseDefinition = {
+export const RELEASE_DEFINITION_UNSPLIT: ReleaseDefinition = {
   build: [{ name: 'Synth', computeType: 'MEDIUM', commands: ['bash .ci/run', 'npm run secretlint', 'npx cdk synth'] }],
   checkStepInstall: ['npm ci --no-audit --no-fund'],
   checkStepsUseBundle: false,

@@ -219,7 +219,7 @@ export interface Plan {
   readonly dataPlane: readonly DataPlaneEstimate[];
   /** The emergency lane's lead time to every environment. */
   readonly emergency: EmergencyPlan;
-  /** The pipeline's own minutes from a merge to the first rollout gate, today and before issue 13's cuts. */
+  /** The pipeline's own minutes from a merge to the first rollout gate, today and before its cuts (the browser tests moved beside synth, the check steps on the CLI bundle). */
   readonly pipeline: PipelineMinutesPlan;
 }
 

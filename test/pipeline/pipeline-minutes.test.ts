@@ -3,7 +3,7 @@
  * from the definitions the pipeline is built from (pipeline.test.ts checks the synthesized
  * pipeline against them), so a change to the definition or the workload changes the figure.
  */
-import { BROWSER_TEST_COMMANDS, RELEASE_DEFINITION, RELEASE_DEFINITION_BEFORE_ISSUE_13, SYNTH_COMMANDS, type ReleaseDefinition } from '../../lib/pipeline/build-actions';
+import { BROWSER_TEST_COMMANDS, RELEASE_DEFINITION, RELEASE_DEFINITION_UNSPLIT, SYNTH_COMMANDS, type ReleaseDefinition } from '../../lib/pipeline/build-actions';
 import { computePlan } from '../../lib/pipeline/plan';
 import { commandFigures, firstStageLayers, PIPELINE_FIGURES, pipelineMinutes, releaseMinutes } from '../../lib/pipeline/pipeline-minutes';
 import { sampleModel, withWaves, withWorkload } from './support';
@@ -66,7 +66,7 @@ test('npm ci in the check steps: the gate starts later, and every check step cos
 
 test('before and after issue 13 on the sample: what plan reports', () => {
   const p = pipelineMinutes(sampleModel());
-  const before = releaseMinutes(sampleModel(), RELEASE_DEFINITION_BEFORE_ISSUE_13);
+  const before = releaseMinutes(sampleModel(), RELEASE_DEFINITION_UNSPLIT);
   expect(p.before).toEqual(before);
   // The cuts: Chromium's install and tests off the Build stage's path, npm ci out of the guard and the gate, the CLI bundle added.
   expect(before.toFirstGateMinutes).toBe(sum(p.toFirstGateMinutes, F.chromiumInstall.minutes, F.chromiumTests.minutes, 2 * F.npmCi.minutes, -F.buildCli.minutes));

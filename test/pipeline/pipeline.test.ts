@@ -5,6 +5,7 @@
  * gamma and prod), the approval, the synth step and its reports, and a scrubbed snapshot.
  * Every test step's reports: reports.test.ts; prod's acceptance: prod-acceptance.test.ts.
  */
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
@@ -58,6 +59,13 @@ function environmentActions(env: string): { stage: PipelineStage; actions: Actio
 }
 const project = (a: Action) => template.toJSON().Resources[a.Configuration!.ProjectName!.Ref] as { Properties: Record<string, unknown> };
 const buildSpec = (a: Action) => JSON.parse((project(a).Properties.Source as { BuildSpec: string }).BuildSpec) as BuildSpec;
+/** jest.config.js as jest reads it with these variables, evaluated in a fresh Node (jest's module registry caches it here). */
+function loadJestConfig(env: Record<string, string>): { collectCoverage: boolean; coverageThreshold: unknown; coverageReporters: unknown[]; coverageDirectory: string } {
+  const { DYNCONF_TESTS: _selection, ...inherited } = process.env;
+  const out = execFileSync(process.execPath, ['-e', 'process.stdout.write(JSON.stringify(require("./jest.config.js")))'], { cwd: REPO_ROOT, env: { ...inherited, ...env }, encoding: 'utf8' });
+  return JSON.parse(out) as ReturnType<typeof loadJestConfig>;
+}
+const isError = (setting: unknown) => [setting].flat()[0] === 2 || [setting].flat()[0] === 'error';
 const named = (acts: Action[], name: string) => acts.find((a) => a.Name === name || a.Name.endsWith(`.${name}`));
 
 test('a V2 pipeline with KMS keys for cross-account deployments that updates itself', () => {
@@ -151,6 +159,30 @@ describe('the synth step', () => {
     expect(fs.readFileSync(path.join(REPO_ROOT, '.ci/ensure-chromium'), 'utf8')).toMatch(/apt-get install -y[^\n]* chromium/);
     expect(ci).toMatch(/^npm ci\b/m);
     expect(ci).toMatch(/^npm test$/m);
+  });
+
+  test('runs SAST and coverage: its npm test lints with the security rule sets as errors and runs jest with coverage held to the floor', () => {
+    expect(buildSpec(synthAction()).phases.build!.commands.some((c) => /(^|\s)bash \.ci\/run$/.test(c))).toBe(true);
+    expect(fs.readFileSync(path.join(REPO_ROOT, '.ci/run'), 'utf8')).toMatch(/^npm test$/m);
+    const scripts = (JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+    expect(scripts.test!.split(' && ')).toEqual(expect.arrayContaining(['npm run lint', 'jest']));
+    expect(scripts.lint).toBe('eslint --max-warnings 0 .');
+    // What eslint applies to shipped TypeScript and to the browser scripts: the SAST rule sets, as errors.
+    // eslint.config.mjs is ESM, which jest's module loader cannot import: ask eslint itself, as npm test runs it.
+    const printConfig = (file: string) =>
+      (JSON.parse(execFileSync(process.execPath, [path.join(REPO_ROOT, 'node_modules/eslint/bin/eslint.js'), '--print-config', file], { cwd: REPO_ROOT, encoding: 'utf8' })) as { rules: Record<string, unknown> }).rules;
+    const ts = printConfig('lib/model/load.ts');
+    for (const rule of ['security/detect-eval-with-expression', 'security/detect-child-process', 'security/detect-unsafe-regex', '@typescript-eslint/no-floating-promises', '@typescript-eslint/no-implied-eval']) {
+      expect([rule, isError(ts[rule])]).toEqual([rule, true]);
+    }
+    expect(isError(printConfig('lib/runtime/browser/openfeature-provider.js')['no-unsanitized/property'])).toBe(true);
+    // jest under `npm test` (npm_lifecycle_event=test): coverage on, the floor as its threshold, Cobertura for the report group.
+    const floor = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, '.ci/coverage-floor.json'), 'utf8')) as Record<string, number>;
+    const config = loadJestConfig({ npm_lifecycle_event: 'test' });
+    expect(config.collectCoverage).toBe(true);
+    expect(config.coverageThreshold).toEqual({ global: { statements: floor.statements, branches: floor.branches, functions: floor.functions, lines: floor.lines } });
+    expect(config.coverageReporters).toContainEqual(['cobertura', { file: COVERAGE_REPORT.file }]);
+    expect(config.coverageDirectory).toBe(COVERAGE_REPORT.directory);
   });
 
   test("publishes jest's JUnit report to the test report group and its coverage to the coverage report group, which its role may write to", () => {

@@ -207,7 +207,7 @@ function leadTimeText(plan: Plan): string[] {
 }
 
 /**
- * The pipeline's own minutes before the first gate, today against before issue 13:
+ * The pipeline's own minutes before the first gate, today against the earlier pipeline:
  * "merge to beta gate: 26 min (was 38 min)", then each stage's share and what the Build
  * stage's actions run.
  */
@@ -218,7 +218,7 @@ export function pipelineMinutesLines(plan: Plan): string[] {
   const saved = Number((b.toFirstGateMinutes - p.toFirstGateMinutes).toFixed(1));
   const checkSaved = Number(((b.checkStepStartMinutes - p.checkStepStartMinutes) * p.checkSteps).toFixed(1));
   const lines = [
-    `merge to the ${env} gate starting: ${minutes(p.toFirstGateMinutes)}; ${minutes(b.toFirstGateMinutes)} with the browser tests inside the synth step and npm ci in every check step, as before issue 13 (${minutes(saved)} less)`,
+    `merge to the ${env} gate starting: ${minutes(p.toFirstGateMinutes)}; ${minutes(b.toFirstGateMinutes)} with the browser tests inside the synth step and npm ci in every check step, as the earlier pipeline did (${minutes(saved)} less)`,
     `  ${p.segments.map((s) => `${s.name} ${Number(s.minutes.toFixed(1))}`).join(' + ')}`,
   ];
   for (const a of p.buildActions) {
