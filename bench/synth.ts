@@ -4,11 +4,16 @@
  * - the sample (bin/app.ts: the pipeline stack and 5 stages, 17 stacks, cdk-nag, CFN
  *   Guard) against the smallest real CDK app (bench/one-bucket-app.ts), alternating, in
  *   the same run;
+ * - the sample against the AWS reference sample (aws-deployment-pipeline-reference-architecture,
+ *   examples/cdk-application-pipeline: a pipeline and 14 stacks), its committed configuration
+ *   synthesized by its own CLI and ts-node, built outside the repository by
+ *   bench/prepare-reference.sh, alternating with the two above;
  * - bin/app.ts on generated workloads of 100 to 500 applications, to show that each
  *   application costs the same however many there are (issue 9: flat from 100 to 500).
  *   node --import tsx bench/synth.ts     # prints the table
  */
 import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as cxapi from 'aws-cdk-lib/cx-api';
 import { measureTemplates } from '../lib/appconfig';
@@ -31,43 +36,96 @@ const median = (xs: readonly number[]): number => {
 };
 const round = (x: number, digits = 2): number => Number(x.toFixed(digits));
 
+/** The reference sample as bench/prepare-reference.sh leaves it. */
+const REFERENCE_ROOT = process.env.DYNCONF_BENCH_REFERENCE ?? '/tmp/ref-dpra';
+const REFERENCE = path.join(REFERENCE_ROOT, 'examples/cdk-application-pipeline');
+const REFERENCE_NAME = 'the AWS reference sample (aws-deployment-pipeline-reference-architecture cdk-application-pipeline: pipeline + 14 stacks)';
+
 /** One `cdk synth` in a fresh process; seconds of wall time. */
 function cdkSynth(app: string, outdir: string, context: Record<string, string> = {}): number {
   const args = [CDK_CLI, 'synth', '--quiet', '--no-notices', '--app', app, '--output', outdir, ...Object.entries(context).flatMap(([k, v]) => ['--context', `${k}=${v}`])];
+  return timed(`cdk synth --app "${app}"`, args, ROOT, {});
+}
+
+/** `cdk synth` of the reference sample: its own CLI, its committed cdk.json app (ts-node). */
+function referenceSynth(outdir: string): number {
+  const args = [path.join(REFERENCE, 'node_modules/aws-cdk/bin/cdk'), 'synth', '--quiet', '--no-notices', '--output', outdir];
+  // Its pipeline stack takes its region from CDK_DEFAULT_REGION (the CLI sets it from a profile).
+  return timed(`cdk synth in ${REFERENCE}`, args, REFERENCE, { CDK_DEFAULT_REGION: 'us-east-1' });
+}
+
+function timed(what: string, args: string[], cwd: string, env: Record<string, string>): number {
   const start = process.hrtime.bigint();
   // Telemetry off: the machine is offline, and a timed-out upload is not synth time.
-  const r = spawnSync(process.execPath, args, { cwd: ROOT, encoding: 'utf8', env: { ...process.env, CDK_DISABLE_CLI_TELEMETRY: 'true' } });
+  const r = spawnSync(process.execPath, args, { cwd, encoding: 'utf8', env: { ...process.env, CDK_DISABLE_CLI_TELEMETRY: 'true', ...env } });
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-  if (r.status !== 0) throw new Error(`cdk synth --app "${app}" failed (${r.status}):\n${r.stderr}`);
+  if (r.status !== 0) throw new Error(`${what} failed (${r.status}):\n${r.stderr}`);
   return seconds;
 }
 
-function sampleAgainstBaseline(repetitions: number): BenchResult {
+/** Why the reference sample cannot be synthesized here, or undefined when it can. */
+function referenceMissing(): string | undefined {
+  for (const f of ['node_modules/aws-cdk/bin/cdk', 'node_modules/aws-cdk-lib/package.json', '.accounts.json', 'cdk.context.json']) {
+    if (!fs.existsSync(path.join(REFERENCE, f))) return `${path.join(REFERENCE, f)} is missing`;
+  }
+  return undefined;
+}
+
+function sampleAgainstBaselines(repetitions: number): BenchResult[] {
   const out = tempDir('dynconf-bench-');
+  const missing = referenceMissing();
   const sample: number[] = [];
   const baseline: number[] = [];
+  const reference: number[] = [];
   try {
-    // One warm-up each fills tsx's transform cache, as any second run on a laptop would.
+    // One warm-up each fills tsx's (and ts-node's) caches, as any second run on a laptop would.
     cdkSynth(APP, path.join(out, 'a'));
     cdkSynth(BASELINE_APP, path.join(out, 'b'));
+    if (!missing) referenceSynth(path.join(out, 'r'));
     for (let i = 0; i < repetitions; i++) {
       sample.push(cdkSynth(APP, path.join(out, 'a')));
       baseline.push(cdkSynth(BASELINE_APP, path.join(out, 'b')));
+      if (!missing) reference.push(referenceSynth(path.join(out, 'r')));
     }
   } finally {
     rmrf(out);
   }
   const measured = median(sample);
   const base = median(baseline);
-  return {
-    name: 'cdk synth: the sample (pipeline + 5 stages, 17 stacks) vs a one-bucket app',
-    measured: round(measured),
-    baseline: round(base),
-    ratio: round(measured / base),
-    unit: 's',
-    target: 'ratio <= 2',
-    notes: `median of ${repetitions}, alternating; both run aws-cdk-lib's template validation, the sample also cdk-nag and CFN Guard`,
-  };
+  const results: BenchResult[] = [
+    {
+      name: 'cdk synth: the sample (pipeline + 5 stages, 17 stacks) vs a one-bucket app',
+      measured: round(measured),
+      baseline: round(base),
+      ratio: round(measured / base),
+      unit: 's',
+      target: 'ratio <= 2',
+      notes: `median of ${repetitions}, alternating; both run aws-cdk-lib's template validation, the sample also cdk-nag and CFN Guard (in a worker thread)`,
+    },
+  ];
+  if (missing) {
+    console.error(`bench/synth.ts: the reference sample is not measured: ${missing}. Prepare it outside the repository with: bench/prepare-reference.sh [<checkout of aws-samples/aws-deployment-pipeline-reference-architecture>] ${REFERENCE_ROOT}`);
+    results.push({
+      name: `cdk synth: the sample vs ${REFERENCE_NAME}`,
+      measured: round(measured),
+      unit: 's',
+      target: 'ratio <= 1',
+      notes: `not measured: ${missing}; prepare it with bench/prepare-reference.sh`,
+    });
+  } else {
+    const ref = median(reference);
+    const lib = (JSON.parse(fs.readFileSync(path.join(REFERENCE, 'node_modules/aws-cdk-lib/package.json'), 'utf8')) as { version: string }).version;
+    results.push({
+      name: `cdk synth: the sample vs ${REFERENCE_NAME}`,
+      measured: round(measured),
+      baseline: round(ref),
+      ratio: round(measured / ref),
+      unit: 's',
+      target: 'ratio <= 1',
+      notes: `median of ${repetitions}, alternating with the rows above; the reference runs its own CLI and ts-node, aws-cdk-lib ${lib} (no built-in template validation), no cdk-nag or Guard`,
+    });
+  }
+  return results;
 }
 
 interface ScalePoint {
@@ -99,7 +157,7 @@ function synthAtScale(sizes: readonly number[], repetitions: number): ScalePoint
 }
 
 export async function run(): Promise<BenchResult[]> {
-  const results: BenchResult[] = [sampleAgainstBaseline(7)];
+  const results: BenchResult[] = sampleAgainstBaselines(5);
   const repetitions = 3;
   const points = synthAtScale(SCALE_SIZES, repetitions);
   for (const p of points) {
