@@ -44,6 +44,7 @@ const EXTRA_INPUTS = ['package.json', 'tsconfig.json', 'scripts/build-cli.js', '
  * that says to run them from a checkout with node_modules.
  */
 const STANDALONE_VERBS = ['validate', 'rollout', 'verify'];
+/** Every verb, as lib/cli/main.ts's VERBS lists them (test/cli/entry.test.ts checks): the standalone stubs those not in STANDALONE_VERBS. */
 const ALL_VERBS = ['validate', 'new', 'layout', 'build', 'flags', 'eval', 'manifests', 'diff', 'plan', 'rollout', 'drift', 'emergency', 'verify', 'agent', 'bff'];
 
 function version() {
@@ -104,7 +105,7 @@ function standaloneVerbsPlugin() {
     setup(build) {
       const commandsDir = path.join(ROOT, 'lib', 'cli', 'commands');
       const left = new Set(ALL_VERBS.filter((v) => !STANDALONE_VERBS.includes(v)));
-      // Both main.ts (VERBS) and commands/index.ts (--help) import the verbs' modules.
+      // main.ts's VERBS requires each verb's module (commands/index.ts loads them through it).
       build.onResolve({ filter: /^\.\.?\// }, (args) => {
         const target = path.resolve(args.resolveDir, args.path);
         if (path.dirname(target) !== commandsDir || !left.has(path.basename(target))) return undefined;
@@ -208,4 +209,4 @@ if (require.main === module) {
   });
 }
 
-module.exports = { buildCli, buildStandalone, MANIFEST, MANIFEST_FORMAT, OUT_FILE, STANDALONE_FILE, STANDALONE_VERBS };
+module.exports = { buildCli, buildStandalone, ALL_VERBS, MANIFEST, MANIFEST_FORMAT, OUT_FILE, STANDALONE_FILE, STANDALONE_VERBS };

@@ -115,8 +115,8 @@ function loadCommands(): readonly Command[] {
 /**
  * Each verb's module by name, loaded only when that verb runs: loading them all (the AWS SDK,
  * aws-cdk-lib, cdk8s) costs seconds, and `validate` in the pre-commit hook needs none of them.
- * The same verbs, in the same order, as commands/index.ts (the list `--help` prints, which
- * loads them all); test/cli/entry.test.ts fails when the two differ.
+ * In the order `--help` lists them (commands/index.ts loads them all from here); the
+ * standalone build's list, scripts/build-cli.js ALL_VERBS, is checked against this one.
  */
 export const VERBS: Readonly<Record<string, () => Command>> = {
   validate: () => (require('./commands/validate') as typeof VerbValidate).validateCommand,
