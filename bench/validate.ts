@@ -50,7 +50,7 @@ function parseAll(files: readonly string[]): void {
 /** What `dynconf validate` does after its start-up: load, check and size the whole workspace. */
 function validateAll(dir: string): number {
   // Required here, not imported at the top: the parse side's process must not load lib/model.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only on the validate side, see above
   const { loadWorkspaceFromDisk } = require('../lib/model') as typeof Model;
   const r = loadWorkspaceFromDisk(dir);
   if (!r.model) throw new Error(`generated workspace does not validate: ${r.diagnostics[0]?.message}`);
@@ -116,7 +116,7 @@ function child(side: string, dir: string): void {
     const files = allJsonFiles(dir);
     console.log(JSON.stringify({ ms: timeMs(() => parseAll(files)) }));
   } else if (side === 'validate') {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only on the validate side, see above
     require('../lib/model');
     console.log(JSON.stringify({ ms: timeMs(() => validateAll(dir)) }));
   } else throw new Error(`unknown bench side '${side}'`);

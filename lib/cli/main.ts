@@ -107,11 +107,9 @@ export async function main(argv: readonly string[], io: CommandIO, options: Main
 
 function loadCommands(): readonly Command[] {
   // Loaded on demand, not imported at the top, so that --version does not pay for every verb.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on demand, see above
   return (require('./commands') as typeof CommandsModule).COMMANDS;
 }
 
-/* eslint-disable @typescript-eslint/no-require-imports -- each verb is loaded only when it runs, see VERBS */
 /**
  * Each verb's module by name, loaded only when that verb runs: loading them all (the AWS SDK,
  * aws-cdk-lib, cdk8s) costs seconds, and `validate` in the pre-commit hook needs none of them.
@@ -135,7 +133,6 @@ export const VERBS: Readonly<Record<string, () => Command>> = {
   agent: () => (require('./commands/agent') as typeof VerbAgent).agentCommand,
   bff: () => (require('./commands/bff') as typeof VerbBff).bffCommand,
 };
-/* eslint-enable @typescript-eslint/no-require-imports */
 
 function loadVerb(name: string): Command | undefined {
   return Object.hasOwn(VERBS, name) ? VERBS[name]!() : undefined;
