@@ -69,7 +69,7 @@ export type FigureName = keyof typeof PIPELINE_FIGURES;
 
 /** What each command of the definitions costs, as a sum of figures; `.ci/run` and `npm test` expanded as they read. */
 export function commandFigures(command: string): FigureName[] {
-  const npmTest = (chromium: boolean): FigureName[] => ['typecheck', 'lint', 'validate', 'jestWithoutChromium', ...(chromium ? (['chromiumTests'] as const) : [])];
+  const npmTest = (chromium: boolean): FigureName[] => ['typecheck', 'lint', 'secretlint', 'validate', 'jestWithoutChromium', ...(chromium ? (['chromiumTests'] as const) : [])];
   switch (command) {
     case 'bash .ci/run':
       return ['chromiumInstall', 'npmCi', ...npmTest(true)];

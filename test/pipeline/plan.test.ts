@@ -563,7 +563,7 @@ describe('synthetic traffic in the plan', () => {
 });
 
 describe("the pipeline's own minutes, before the first step", () => {
-  test('text, markdown and json: merge to the beta gate, today beside before issue 13, stage by stage, with the figures and their sources', async () => {
+  test('text, markdown and json: merge to the beta gate, today beside the earlier pipeline, stage by stage, with the figures and their sources', async () => {
     const model = sampleModel();
     const now = releaseMinutes(model);
     const before = releaseMinutes(model, RELEASE_DEFINITION_UNSPLIT);
