@@ -33,7 +33,7 @@ export interface Figure {
   readonly source: string;
 }
 
-const MACHINE = 'measured on the 2-core development machine, shared with other jobs';
+const MACHINE = 'the 2-core development machine, load 1 to 2, 2026-11-28';
 
 /** Each a named figure; pipeline-minutes.test.ts checks that every one has a source. */
 export const PIPELINE_FIGURES = {
@@ -44,18 +44,17 @@ export const PIPELINE_FIGURES = {
   },
   npmCi: { minutes: 1.5, source: 'estimate: npm ci of package-lock.json (726 packages, 660 MB of node_modules); never run here, where node_modules is shared' },
   chromiumInstall: { minutes: 1.5, source: "estimate: apt-get update and install of Debian's chromium (apt-cache show chromium: 81 MB download, 290 MB installed) and its dependencies" },
-  typecheck: { minutes: 1.3, source: `\`npx tsc --noEmit\`: 77 s, ${MACHINE} (load 8.6), 2026-11-28` },
-  lint: { minutes: 8.1, source: '`eslint .` 486 s with the SAST rules (notes of the SAST and coverage change, 2026-11-28, machine saturated)' },
-  validate: { minutes: 0.2, source: `\`node --import tsx bin/dynconf.ts validate\`: 9.7 s, ${MACHINE} (load 8.2), 2026-11-28` },
+  typecheck: { minutes: 0.43, source: `\`npx tsc --noEmit\`: 26 s, ${MACHINE}` },
+  lint: { minutes: 1.17, source: `\`npx eslint --max-warnings 0 .\` with the SAST and type-checked rules: 70 s, ${MACHINE}` },
+  validate: { minutes: 0.01, source: `\`node bin/dynconf.js validate\` (the compiled CLI) on the sample: 0.75 s, ${MACHINE}` },
   jestWithoutChromium: {
-    minutes: 14.6,
-    source:
-      '`CI=true npx jest`: 7 min 57 s for the whole suite (notes of the quiet-output change, 2026-11-28), less the Chromium tests, times 1.9 for V8 coverage (62-69 s against 32-36 s without, four files, notes of the coverage change)',
+    minutes: 29.8,
+    source: `\`DYNCONF_TESTS=without-chromium\` jest as npm test runs it, with V8 coverage, one worker (jest's default on 2 cores): 1,790 s (632 s without coverage), ${MACHINE}; CodeBuild MEDIUM's 4 vCPUs run 3 workers`,
   },
-  chromiumTests: { minutes: 0.6, source: `\`CI=true npx jest test/runtime/browser-e2e.test.ts test/runtime/browser-openfeature.test.ts test/rollout/junit.test.ts\`: 34 s, ${MACHINE} (load 7-8), 2026-11-28` },
-  secretlint: { minutes: 0.7, source: `\`npm run secretlint\`: 44 s, ${MACHINE} (load 9), 2026-11-28` },
-  buildCli: { minutes: 1.0, source: `\`npx esbuild bin/dynconf.ts --bundle --platform=node --format=cjs\` (close to what npm run build:cli does): 52-74 s, ${MACHINE} (load 10-15), 2026-11-28` },
-  cdkSynth: { minutes: 2.4, source: `\`npx cdk synth --quiet\` of the sample: 143 s, ${MACHINE} (load 13), 2026-11-28` },
+  chromiumTests: { minutes: 0.41, source: `\`DYNCONF_TESTS=chromium-only jest\` (test/runtime/browser-e2e.test.ts, browser-openfeature.test.ts, test/rollout/junit.test.ts): 24.6 s, ${MACHINE}` },
+  secretlint: { minutes: 0.47, source: `\`npm run secretlint\` over the repository: 28 s, ${MACHINE}` },
+  buildCli: { minutes: 0.07, source: `\`npm run build:cli\` (the compiled CLI and the standalone bundle): 4.3 s, ${MACHINE}` },
+  cdkSynth: { minutes: 0.27, source: `\`cdk synth\` of the sample through the CLI (npm run bench -- synth, median of 5): 16.4 s, ${MACHINE}` },
   selfMutation: {
     minutes: 2.5,
     source: 'estimate: npm install -g of the pinned aws-cdk, then cdk deploy of the unchanged pipeline stack (CloudFormation finds no change); AWS publishes no duration',

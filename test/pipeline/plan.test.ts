@@ -583,6 +583,6 @@ describe("the pipeline's own minutes, before the first step", () => {
     const json = JSON.parse(out()) as { pipeline: { toFirstGateMinutes: number; before: { toFirstGateMinutes: number }; figures: Record<string, { minutes: number; source: string }> } };
     expect(json.pipeline.toFirstGateMinutes).toBe(now.toFirstGateMinutes);
     expect(json.pipeline.before.toFirstGateMinutes).toBe(before.toFirstGateMinutes);
-    expect(json.pipeline.figures.chromiumTests!.source).toMatch(/^`CI=true npx jest test\/runtime\/browser-e2e\.test\.ts/);
+    expect(json.pipeline.figures.chromiumTests!.source).toMatch(/^`DYNCONF_TESTS=chromium-only jest` \(test\/runtime\/browser-e2e\.test\.ts/);
   });
 });
