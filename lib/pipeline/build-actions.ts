@@ -55,8 +55,6 @@ export interface ReleaseDefinition {
   readonly build: readonly BuildActionDefinition[];
   /** Install commands of every rollout gate, verify and emergency guard step. */
   readonly checkStepInstall: readonly string[];
-  /** Whether the check steps read the CLI from the synth step's CLI_BUNDLE artifact (else from the checkout through tsx). */
-  readonly checkStepsUseBundle: boolean;
   readonly checkStepCompute: ComputeSize;
 }
 
@@ -69,7 +67,6 @@ export const RELEASE_DEFINITION: ReleaseDefinition = {
     { name: 'BrowserTests', computeType: 'MEDIUM', commands: BROWSER_TEST_COMMANDS },
   ],
   checkStepInstall: [],
-  checkStepsUseBundle: true,
   checkStepCompute: 'SMALL',
 };
 
@@ -82,6 +79,5 @@ export const RELEASE_DEFINITION_UNSPLIT: ReleaseDefinition = {
   // secretlint was a command of its own then; it is part of npm test now, the same minutes.
   build: [{ name: 'Synth', computeType: 'MEDIUM', commands: ['bash .ci/run', 'npx cdk synth'] }],
   checkStepInstall: ['npm ci --no-audit --no-fund'],
-  checkStepsUseBundle: false,
   checkStepCompute: 'SMALL',
 };
