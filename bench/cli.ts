@@ -79,7 +79,7 @@ const EARLIER_HOOK = {
  * running .husky/pre-commit, that is lint-staged with .lintstagedrc.js, in a throwaway clone
  * with node_modules linked, after staging a one-line change to one flags file. Timed: from
  * starting `sh .husky/_/pre-commit` to its exit (lint-staged's stash and restore, validate of
- * the whole workspace, secretlint on the staged file); the commit itself is not made.
+ * the whole workspace, dynconf secrets (secretlint's engine) on the staged file); the commit itself is not made.
  */
 export async function runPreCommitBench(rounds = 5): Promise<BenchResult[]> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dynconf-hook-'));
@@ -132,7 +132,7 @@ export async function runPreCommitBench(rounds = 5): Promise<BenchResult[]> {
         ratio: round(median(times) / median(before), 2),
         unit: 'ms wall (median)',
         target: '< 1000 ms',
-        notes: `git's pre-commit (husky) -> lint-staged: dynconf validate of the whole workspace + secretlint on the staged file; throwaway clone, ${rounds} alternating rounds after a warm-up of each; baseline: the same hook through npx lint-staged and validate through tsx; node -e 0 took ${round(median(base))} ms in the same run`,
+        notes: `git's pre-commit (husky) -> lint-staged: dynconf validate of the whole workspace beside dynconf secrets (secretlint's engine) on the staged file; throwaway clone, ${rounds} alternating rounds after a warm-up of each; baseline: the hook before the compiled CLI (npx lint-staged, validate through tsx, the secretlint CLI); node -e 0 took ${round(median(base))} ms in the same run`,
       },
     ];
   } finally {

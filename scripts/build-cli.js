@@ -45,7 +45,7 @@ const EXTRA_INPUTS = ['package.json', 'tsconfig.json', 'scripts/build-cli.js', '
  */
 const STANDALONE_VERBS = ['validate', 'rollout', 'verify'];
 /** Every verb, as lib/cli/main.ts's VERBS lists them (test/cli/entry.test.ts checks): the standalone stubs those not in STANDALONE_VERBS. */
-const ALL_VERBS = ['validate', 'new', 'layout', 'build', 'flags', 'eval', 'manifests', 'diff', 'plan', 'rollout', 'drift', 'emergency', 'verify', 'agent', 'bff'];
+const ALL_VERBS = ['validate', 'new', 'layout', 'build', 'flags', 'eval', 'manifests', 'diff', 'plan', 'rollout', 'drift', 'emergency', 'verify', 'agent', 'bff', 'secrets'];
 
 function version() {
   return JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).version;

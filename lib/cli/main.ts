@@ -20,6 +20,7 @@ import type * as VerbEmergency from './commands/emergency';
 import type * as VerbVerify from './commands/verify';
 import type * as VerbAgent from './commands/agent';
 import type * as VerbBff from './commands/bff';
+import type * as VerbSecrets from './commands/secrets';
 import { styleFor } from './output';
 
 export interface MainOptions {
@@ -132,6 +133,7 @@ export const VERBS: Readonly<Record<string, () => Command>> = {
   verify: () => (require('./commands/verify') as typeof VerbVerify).verifyCommand,
   agent: () => (require('./commands/agent') as typeof VerbAgent).agentCommand,
   bff: () => (require('./commands/bff') as typeof VerbBff).bffCommand,
+  secrets: () => (require('./commands/secrets') as typeof VerbSecrets).secretsCommand,
 };
 
 function loadVerb(name: string): Command | undefined {

@@ -1,0 +1,111 @@
+/**
+ * `dynconf secrets <file...>`: secretlint on the given files, in this process. The
+ * pre-commit hook runs it on the staged files (.lintstagedrc.js).
+ *
+ * Why not the secretlint CLI there: it spends 1.2-1.5 s starting (its formatters and file
+ * search), longer than everything else the hook does, for a scan of a few files that takes
+ * milliseconds. This verb runs the same engine the CLI runs (@secretlint/core's lintSource),
+ * with the configuration the CLI would load (@secretlint/config-loader: .secretlintrc.* in
+ * the repository root) and the same ignore rules (.secretlintignore, gitignore syntax, and
+ * the CLI's own defaults), with secrets masked in what it prints. `npm test` and the
+ * pipeline still run the secretlint CLI over every file (`npm run secretlint`);
+ * test/cli/secrets.test.ts runs both on the same planted files and requires the same findings.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as nodeModule from 'node:module';
+import type * as ConfigLoader from '@secretlint/config-loader';
+import type * as Core from '@secretlint/core';
+import ignore from 'ignore';
+import { CommandError, EXIT_FAILURE, EXIT_OK, UsageError, type Command } from '../command';
+import { ROOT_OPTION, workspaceRoot } from '../workspace';
+
+/** What secretlint's CLI never scans, whatever .secretlintignore says (secretlint/module/search.js). */
+const ALWAYS_IGNORED = ['.git/', 'node_modules/', '.secretlintrc', '.secretlintrc.json', '.secretlintrc.yaml', '.secretlintrc.yml', '.secretlintrc.js', '.secretlintignore*'];
+const IGNORE_FILE = '.secretlintignore';
+
+interface Finding {
+  readonly file: string;
+  readonly line: number;
+  readonly column: number;
+  readonly message: string;
+  readonly ruleId: string;
+  readonly severity: string;
+}
+
+export const secretsCommand: Command = {
+  name: 'secrets',
+  summary: "scan files for secrets with secretlint's engine and the repository's .secretlintrc (the pre-commit hook's scan)",
+  usage: `usage: dynconf secrets [--root <dir>] <file>...
+
+Runs secretlint's rules, as .secretlintrc.* in the root configures them, on each file
+given, skipping what .secretlintignore (and secretlint itself) ignores. Prints one line
+per finding, with the secret masked:
+  <file>:<line>:<col> <severity> <message> (<rule>)
+Exit 0 when nothing is found, 1 when something is, 2 on a usage error. The pre-commit
+hook passes the staged files; \`npm run secretlint\` scans the whole repository with the
+secretlint CLI.`,
+  options: { ...ROOT_OPTION },
+  allowPositionals: true,
+  async run(args, io) {
+    if (args.positionals.length === 0) throw new UsageError('give the files to scan (the pre-commit hook passes the staged ones)');
+    const root = workspaceRoot(args, io);
+    const ignored = ignoreRules(root);
+    const files = args.positionals.map((f) => path.resolve(io.cwd, f)).filter((abs) => {
+      const rel = path.relative(root, abs);
+      // Outside the root: nothing in the root's ignore file applies to it, so it is scanned.
+      return rel.startsWith('..') || path.isAbsolute(rel) || !ignored.ignores(rel.split(path.sep).join('/'));
+    });
+    if (files.length === 0) {
+      io.stdout.write(`dynconf secrets: ${args.positionals.length} file${args.positionals.length === 1 ? '' : 's'}, all ignored by ${IGNORE_FILE}\n`);
+      return EXIT_OK;
+    }
+    // Loaded only by this verb, and only when there is something to scan.
+    const { loadConfig } = requireEsModule<typeof ConfigLoader>('@secretlint/config-loader');
+    const { lintSource } = requireEsModule<typeof Core>('@secretlint/core');
+    let loaded: Awaited<ReturnType<typeof loadConfig>>;
+    try {
+      loaded = await loadConfig({ cwd: root });
+    } catch (e) {
+      throw new CommandError(`cannot load the secretlint configuration of ${root}: ${(e as Error).message.split('\n')[0]}; fix .secretlintrc.json (https://github.com/secretlint/secretlint#configuration)`);
+    }
+    const findings: Finding[] = [];
+    for (const file of files) {
+      let content: string;
+      try {
+        content = fs.readFileSync(file, 'utf8');
+      } catch (e) {
+        throw new CommandError(`cannot read ${path.relative(io.cwd, file) || file}: ${(e as Error).message}`);
+      }
+      const result = await lintSource({
+        source: { filePath: file, content, ext: path.extname(file), contentType: 'text' },
+        options: { config: loaded.config, maskSecrets: true },
+      });
+      // Every message fails, whatever its severity, as in secretlint's CLI (@secretlint/node: ok = no messages).
+      for (const m of result.messages) {
+        findings.push({ file: path.relative(io.cwd, file) || file, line: m.loc.start.line, column: m.loc.start.column + 1, message: m.message, ruleId: m.ruleId, severity: m.severity });
+      }
+    }
+    for (const f of findings) io.stdout.write(`${f.file}:${f.line}:${f.column} ${f.severity} ${f.message} (${f.ruleId})\n`);
+    io.stdout.write(`dynconf secrets: ${findings.length === 0 ? 'no secrets' : `${findings.length} secret${findings.length === 1 ? '' : 's'}`} in ${files.length} file${files.length === 1 ? '' : 's'}${findings.length ? '; remove them (a secret belongs in a secret store, not in git), or mark a false positive in .secretlintignore' : ''}\n`);
+    return findings.length === 0 ? EXIT_OK : EXIT_FAILURE;
+  },
+};
+
+/** .secretlintignore of the root (gitignore syntax, as secretlint's file search reads it) and secretlint's own defaults. */
+function ignoreRules(root: string): ReturnType<typeof ignore> {
+  const rules = ignore().add(ALWAYS_IGNORED);
+  const file = path.join(root, IGNORE_FILE);
+  if (fs.existsSync(file)) rules.add(fs.readFileSync(file, 'utf8'));
+  return rules;
+}
+
+/**
+ * secretlint's packages are ES modules and lib/ is CommonJS. Node (>= 20.19) require()s ES
+ * modules; jest's module registry does not before Node 24.9, so this asks Node's own loader,
+ * which behaves the same under node, tsx and jest (as lib/model/secrets.ts does for the preset).
+ */
+function requireEsModule<T>(specifier: string): T {
+  const load = (nodeModule as unknown as { _load(request: string, parent: unknown, isMain: boolean): unknown })._load;
+  return load(require.resolve(specifier), null, false) as T;
+}
