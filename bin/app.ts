@@ -5,14 +5,17 @@
  * credentials, no Docker; a workspace that does not validate stops synth with its
  * diagnostics.
  *
- *   npx cdk synth                             the repository's workspace
+ *   npx cdk synth                             the repository's workspace, every check
+ *   npm run synth                             the same without aws-cdk-lib's built-in
+ *                                             validation (--no-validation), which npm test
+ *                                             and the pipeline run
  *   npx cdk synth -c dynconf:root=<folder>    another workspace (same layout)
  *   npx cdk deploy <workload>-dynconf-pipeline   once; the pipeline deploys everything else
  */
 import * as path from 'node:path';
 import * as cdk from 'aws-cdk-lib';
 import { formatDiagnostic, loadWorkspaceFromDisk } from '../lib/model';
-import { buildDynconfApp } from '../lib/pipeline/app';
+import { buildDynconfApp, builtinValidationNote } from '../lib/pipeline/app';
 import { deployLimitViolations } from '../lib/pipeline/deploy-limits';
 
 const app = new cdk.App();
@@ -26,6 +29,9 @@ if (!model) {
 
 buildDynconfApp(app, model);
 const assembly = app.synth();
+// Never a silent skip: npm run synth says what it left to npm test and the pipeline.
+const skipped = builtinValidationNote(process.env);
+if (skipped) console.error(skipped);
 
 // AWS applies these limits at deploy time, hours into a rollout: fail here instead.
 const violations = deployLimitViolations(assembly);
