@@ -39,15 +39,25 @@ export const GATE_BUILD_OVERHEAD_MINUTES = 20;
 export const VERIFY_MINUTES = 10;
 
 /**
+ * The dynconf entry of a checkout with node_modules: what package.json's npm scripts run
+ * (`"dynconf": "node bin/dynconf.js"`), the compiled CLI that `npm ci` builds through
+ * `prepare` (scripts/build-cli.js) and that rebuilds itself first should it be missing or
+ * stale. test/pipeline/pr-check.test.ts checks it is package.json's.
+ */
+export const CHECKOUT_DYNCONF_ENTRY = 'bin/dynconf.js';
+
+/**
  * How a build with the checkout and `npm ci` (the emergency lane, the PR check) runs the
- * dynconf CLI: `node` on bin/dynconf.ts through tsx, as package.json's scripts do. Not
- * `npx dynconf`, which executes bin/dynconf.ts itself through the `node_modules/.bin` link
- * and so needs its exec bit: the source reaches CodeBuild as the zip CodeConnections
- * writes, and a zip need not keep file modes. `node` only reads the file. The pipeline's
- * check steps run the bundled CLI instead (reportingDynconfCommand).
+ * dynconf CLI: `node` on CHECKOUT_DYNCONF_ENTRY, as package.json's scripts do, so no
+ * TypeScript loader (bin/dynconf.ts through tsx takes most of a second a call). Not
+ * `npx dynconf`, which executes the bin through its `node_modules/.bin` link and so needs
+ * its exec bit: the source reaches CodeBuild as the zip CodeConnections writes, and a zip
+ * need not keep file modes; `node` only reads the file. Only in a build whose install phase
+ * runs `npm ci` (the tests check every buildspec). The pipeline's check steps, which install
+ * nothing, run the bundled CLI instead (reportingDynconfCommand).
  */
 export function dynconfCommand(args: string): string {
-  return `node --import tsx bin/dynconf.ts ${args}`;
+  return `node ${CHECKOUT_DYNCONF_ENTRY} ${args}`;
 }
 
 /**

@@ -13,7 +13,7 @@ import * as cdk from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as YAML from 'yaml';
 import { buildImageOf, buildImageUri } from '../../lib/pipeline/build-image';
-import { dynconfCommand, gateTimeoutMinutes, GATE_BUILD_OVERHEAD_MINUTES, STEP_JUNIT_REPORT } from '../../lib/pipeline/gate-steps';
+import { CHECKOUT_DYNCONF_ENTRY, dynconfCommand, gateTimeoutMinutes, GATE_BUILD_OVERHEAD_MINUTES, STEP_JUNIT_REPORT } from '../../lib/pipeline/gate-steps';
 import { gateRoleArn, gateStepRoleName, pipelineName, testReportGroupArn, testReportGroupName } from '../../lib/pipeline/names';
 import { BUILD_CLI_COMMAND, bundledDynconfCommand, CLI_BUNDLE, RELEASE_DEFINITION } from '../../lib/pipeline/build-actions';
 import { firstStageLayers, releaseMinutes } from '../../lib/pipeline/pipeline-minutes';
@@ -318,7 +318,7 @@ describe('the build image', () => {
   });
 });
 
-test('no buildspec runs dynconf through its exec bit: the check steps run the CLI bundle with node, the emergency lane `node --import tsx bin/dynconf.ts`', () => {
+test('no buildspec runs dynconf through its exec bit: the check steps run the CLI bundle with node, the emergency lane `node bin/dynconf.js`', () => {
   const commands = Object.values(template.findResources('AWS::CodeBuild::Project')).flatMap((p) => {
     const text = (p.Properties.Source as { BuildSpec: string }).BuildSpec;
     // Asset publishing names a buildspec file it writes into the assembly.
@@ -326,13 +326,13 @@ test('no buildspec runs dynconf through its exec bit: the check steps run the CL
     return Object.values(spec.phases).flatMap((phase) => phase.commands ?? []);
   });
   expect(commands.length).toBeGreaterThan(20);
-  expect(commands.filter((c) => /\bnpx\s+dynconf\b|(^|[\s;&|(])\.\/bin\/|(^|[\s;&|(])bin\/dynconf(\.ts)?\s/.test(c) && !c.startsWith(dynconfCommand('')))).toEqual([]);
+  expect(commands.filter((c) => /\bnpx\s+dynconf\b|(^|[\s;&|(])\.\/bin\/|(^|[\s;&|(])bin\/dynconf(\.ts|\.js)?\s/.test(c) && !c.startsWith(dynconfCommand('')))).toEqual([]);
   // A gate, a verify step and an emergency guard per environment, on the bundle.
   const bundled = commands.filter((c) => c.includes(CLI_BUNDLE.file));
   expect(bundled.length).toBe(3 * model().environments.length);
   for (const c of bundled) expect(c.startsWith(bundledDynconfCommand(''))).toBe(true);
-  // The emergency lane's validate, check and deploy: its own build, with npm ci and the checkout.
-  const calls = commands.filter((c) => c.includes('bin/dynconf.ts'));
+  // The emergency lane's validate, check and deploy: its own build, with npm ci and the checkout (pr-check.test.ts checks the order).
+  const calls = commands.filter((c) => c.includes(CHECKOUT_DYNCONF_ENTRY));
   expect(calls.length).toBe(3);
   for (const c of calls) expect(c.startsWith(dynconfCommand(''))).toBe(true);
   // The synth step calls no dynconf itself (npm scripts do, with node), and cdk is a JS bin npm installed.
