@@ -4,6 +4,8 @@
  * pipeline against them), so a change to the definition or the workload changes the figure.
  */
 import { BROWSER_TEST_COMMANDS, RELEASE_DEFINITION, RELEASE_DEFINITION_UNSPLIT, SYNTH_COMMANDS, type ReleaseDefinition } from '../../lib/pipeline/build-actions';
+import { emergencyLaneCommands } from '../../lib/pipeline/emergency-lane';
+import { BUILD_OVERHEAD_HEADROOM, CHECK_STEP_OVERHEAD_MINUTES, NPM_CI_BUILD_OVERHEAD_MINUTES } from '../../lib/pipeline/gate-steps';
 import { computePlan } from '../../lib/pipeline/plan';
 import { commandFigures, firstStageLayers, PIPELINE_FIGURES, pipelineMinutes, releaseMinutes } from '../../lib/pipeline/pipeline-minutes';
 import { sampleModel, withWaves, withWorkload } from './support';
@@ -98,6 +100,17 @@ test('the workload changes the figure: another wave adds check steps; a first en
   expect(firstStageLayers(bare, 'prod-02')).toEqual({ layers: 1, guard: false });
   expect(firstStageLayers(withWorkload(bare, (x) => ({ ...x, emergency: w.emergency })), 'prod-02')).toEqual({ layers: 2, guard: true });
   expect(firstStageLayers(withoutLane, 'gamma')).toEqual({ layers: 2, guard: false }); // its canary's alarm comes first
+});
+
+test("the build timeouts' overheads allow BUILD_OVERHEAD_HEADROOM times the modelled start: the check steps, which install nothing, and the emergency lane, which runs npm ci", () => {
+  const model = sampleModel();
+  const now = releaseMinutes(model);
+  expect(CHECK_STEP_OVERHEAD_MINUTES).toBeGreaterThanOrEqual(BUILD_OVERHEAD_HEADROOM * now.checkStepStartMinutes);
+  const laneInstall = emergencyLaneCommands(model).install.flatMap(commandFigures);
+  expect(laneInstall).toContain('npmCi');
+  expect(NPM_CI_BUILD_OVERHEAD_MINUTES).toBeGreaterThanOrEqual(BUILD_OVERHEAD_HEADROOM * sum(F.codeBuildStart.minutes, ...laneInstall.map((n) => F[n].minutes)));
+  // Check steps that ran npm ci again (the earlier pipeline) would need more than they have: this fails until the overhead grows.
+  expect(CHECK_STEP_OVERHEAD_MINUTES).toBeLessThan(BUILD_OVERHEAD_HEADROOM * releaseMinutes(model, RELEASE_DEFINITION_UNSPLIT).checkStepStartMinutes);
 });
 
 test('a command the figures do not know is an error naming the file to add it to, not a zero', () => {

@@ -13,7 +13,8 @@ import * as cdk from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as YAML from 'yaml';
 import { buildImageOf, buildImageUri } from '../../lib/pipeline/build-image';
-import { CHECKOUT_DYNCONF_ENTRY, dynconfCommand, gateTimeoutMinutes, GATE_BUILD_OVERHEAD_MINUTES, STEP_JUNIT_REPORT } from '../../lib/pipeline/gate-steps';
+import { emergencyBuildTimeoutMinutes, emergencyLaneOf } from '../../lib/pipeline/emergency-lane';
+import { CHECK_STEP_OVERHEAD_MINUTES, CHECKOUT_DYNCONF_ENTRY, dynconfCommand, gateTimeoutMinutes, GUARD_MINUTES, NPM_CI_BUILD_OVERHEAD_MINUTES, STEP_JUNIT_REPORT, VERIFY_MINUTES } from '../../lib/pipeline/gate-steps';
 import { gateRoleArn, gateStepRoleName, pipelineName, testReportGroupArn, testReportGroupName } from '../../lib/pipeline/names';
 import { BUILD_CLI_COMMAND, bundledDynconfCommand, CLI_BUNDLE, RELEASE_DEFINITION } from '../../lib/pipeline/build-actions';
 import { firstStageLayers, releaseMinutes } from '../../lib/pipeline/pipeline-minutes';
@@ -115,7 +116,7 @@ test('after every environment, its rollout gate, once all its stacks are deploye
       `node dist/cli-standalone/dynconf.cjs rollout wait --env ${env} --timeout ${timeout} --junit ${STEP_JUNIT_REPORT.directory}/${STEP_JUNIT_REPORT.file}`,
     ]);
     expect(project(gate!).Properties).toMatchObject({
-      TimeoutInMinutes: timeout + GATE_BUILD_OVERHEAD_MINUTES,
+      TimeoutInMinutes: timeout + CHECK_STEP_OVERHEAD_MINUTES,
       ServiceRole: { 'Fn::GetAtt': [expect.stringMatching(/^GateStepRole/), 'Arn'] },
       Environment: expect.objectContaining({
         EnvironmentVariables: expect.arrayContaining([
@@ -399,6 +400,20 @@ describe('the check steps (rollout gates, verify, emergency guards)', () => {
       expect(spec.phases.install!.commands).toEqual([expect.stringContaining(`ln -s -- "$CODEBUILD_SRC_DIR_${cliArtifact()}" "${CLI_BUNDLE.directory}"`)]);
       expect(spec.phases.build!.commands[1]!.startsWith(bundledDynconfCommand(''))).toBe(true);
     }
+  });
+
+  test("time out CHECK_STEP_OVERHEAD_MINUTES after their command's own limit (the gate's --timeout, verify's and the guard's reads); the emergency lane, which runs npm ci, NPM_CI_BUILD_OVERHEAD_MINUTES after its deployments' worst case", () => {
+    const limit = (a: Action) => project(a).Properties.TimeoutInMinutes;
+    for (const a of checkActions()) {
+      const env = /(RolloutGate|Verify|EmergencyGuard)-([^.]+)$/.exec(a.Name)!;
+      const own = { RolloutGate: gateTimeoutMinutes(model(), env[2]!), Verify: VERIFY_MINUTES, EmergencyGuard: GUARD_MINUTES }[env[1] as 'RolloutGate' | 'Verify' | 'EmergencyGuard'];
+      expect([a.Name, limit(a)]).toEqual([a.Name, own + CHECK_STEP_OVERHEAD_MINUTES]);
+    }
+    const [lane] = Object.entries(template.findResources('AWS::CodeBuild::Project')).filter(([id]) => id.startsWith('EmergencyLaneProject'));
+    const laneMinutes = emergencyBuildTimeoutMinutes(model(), emergencyLaneOf(model())!);
+    expect(lane![1].Properties.TimeoutInMinutes).toBe(laneMinutes);
+    // The sample's lane: 3 queued deployments x (0 + 5) minutes, the gate margin 15, and the npm ci overhead.
+    expect(laneMinutes).toBe(3 * 5 + 15 + NPM_CI_BUILD_OVERHEAD_MINUTES);
   });
 
   test("take the commit (their working directory: config/ and flags/) and the synth step's CLI bundle as inputs", () => {
