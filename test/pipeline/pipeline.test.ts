@@ -17,7 +17,7 @@ import { emergencyBuildTimeoutMinutes, emergencyLaneOf } from '../../lib/pipelin
 import { CHECK_STEP_OVERHEAD_MINUTES, CHECKOUT_DYNCONF_ENTRY, dynconfCommand, gateTimeoutMinutes, GUARD_MINUTES, NPM_CI_BUILD_OVERHEAD_MINUTES, STEP_JUNIT_REPORT, VERIFY_MINUTES } from '../../lib/pipeline/gate-steps';
 import { gateRoleArn, gateStepRoleName, pipelineName, testReportGroupArn, testReportGroupName } from '../../lib/pipeline/names';
 import { BUILD_CLI_COMMAND, bundledDynconfCommand, CLI_BUNDLE, RELEASE_DEFINITION } from '../../lib/pipeline/build-actions';
-import { firstStageLayers, releaseMinutes } from '../../lib/pipeline/pipeline-minutes';
+import { environmentStageLayers, releaseMinutes } from '../../lib/pipeline/pipeline-minutes';
 import { COVERAGE_REPORT, coverageReportGroupArn, coverageReportGroupName, JUNIT_REPORT, PipelineStack, pinnedCdkCliVersion, SYNTH_COMMANDS } from '../../lib/pipeline/pipeline-stack';
 import { REPO_ROOT, rmrf } from '../support/workspace';
 import { actions, synthesize, validationReport, withWorkload, type SynthesizedApp } from './support';
@@ -422,12 +422,12 @@ describe('the check steps (rollout gates, verify, emergency guards)', () => {
   });
 });
 
-test("pipeline-minutes.ts's layers of each environment's first stage are the synthesized pipeline's", () => {
+test("pipeline-minutes.ts's stages and layers of each environment are the synthesized pipeline's (scale.test.ts: a split workload)", () => {
   for (const env of model().environments) {
-    const acts = environmentActions(env).actions;
+    const { stage: st, actions: acts } = environmentActions(env);
     const prepares = new Set(acts.filter((a) => a.Name.endsWith('.Prepare')).map((a) => a.RunOrder));
     const guard = acts.some((a) => a.Name.endsWith(`EmergencyGuard-${env}`));
-    expect([env, firstStageLayers(model(), env)]).toEqual([env, { layers: prepares.size, guard }]);
+    expect([env, environmentStageLayers(model(), env)]).toEqual([env, [{ stage: st.Name, parts: { first: 1, last: 1 }, layers: prepares.size, guard }]]);
   }
 });
 
