@@ -41,7 +41,7 @@ import { Construct, type IConstruct } from 'constructs';
 import { partitionOf } from '../agent/names';
 import { parameterRoot } from '../appconfig/names';
 import { DEFAULT_EMERGENCY_BRANCHES, type Model, type StrategyConfig } from '../model';
-import { dynconfCommand, GATE_BUILD_OVERHEAD_MINUTES, GATE_MARGIN_MINUTES } from './gate-steps';
+import { dynconfCommand, GATE_MARGIN_MINUTES, NPM_CI_BUILD_OVERHEAD_MINUTES } from './gate-steps';
 import { acknowledgeKnownGrants, ARN, type KnownGrant } from './nag';
 import {
   EMERGENCY_PROFILE_PREFIX,
@@ -207,10 +207,10 @@ export function emergencyAwsConfig(model: Model): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** Minutes the lane's build may run: every environment's queue of emergency deployments, plus the gate's margins. */
+/** Minutes the lane's build may run: every environment's queue of emergency deployments, plus the gate's margin, plus the start and `npm ci` of a build that installs (NPM_CI_BUILD_OVERHEAD_MINUTES). */
 export function emergencyBuildTimeoutMinutes(model: Model, lane: EmergencyLaneConfig): number {
   const queue = Math.max(1, ...model.applications.map((a) => a.profiles.length));
-  return queue * (lane.strategyConfig.deploymentDurationMinutes + lane.strategyConfig.finalBakeTimeMinutes) + GATE_MARGIN_MINUTES + GATE_BUILD_OVERHEAD_MINUTES;
+  return queue * (lane.strategyConfig.deploymentDurationMinutes + lane.strategyConfig.finalBakeTimeMinutes) + GATE_MARGIN_MINUTES + NPM_CI_BUILD_OVERHEAD_MINUTES;
 }
 
 /**

@@ -29,25 +29,72 @@ export const GATE_AWS_CONFIG_FILE = '/tmp/dynconf-aws-config';
 export const GATE_MARGIN_MINUTES = 15;
 
 /**
- * Minutes of a check step's CodeBuild timeout besides the wait: pulling the image and
- * fetching the source and the CLI artifact (the emergency lane's build, which still runs
- * `npm ci`, uses it too). A limit, not an estimate: pipeline-minutes.ts holds the figures.
+ * How many times its modelled start (pipeline-minutes.ts PIPELINE_FIGURES, which AWS
+ * publishes no durations for) a build's timeout allows for everything besides its
+ * command's own limit. The former 20 minutes for a check step that ran `npm ci` was about
+ * that over its start plus `npm ci` (1.5 + 1.5 minutes); test/pipeline/pipeline-minutes.test.ts
+ * checks both overheads below against it, so a check step that starts installing again
+ * fails there until its overhead grows.
  */
-export const GATE_BUILD_OVERHEAD_MINUTES = 20;
+export const BUILD_OVERHEAD_HEADROOM = 6;
 
-/** Minutes a verify step may spend on its reads (its `--timeout` for retries is 5) besides GATE_BUILD_OVERHEAD_MINUTES. */
+/**
+ * Minutes of a check step's CodeBuild timeout (rollout gate, verify, emergency guard)
+ * besides its command's own limit. A limit, not an estimate: pipeline-minutes.ts holds the
+ * estimates. It counts what the build does around the command, which since the steps take
+ * the CLI bundle is: provisioning on the pinned image pulled from the pipeline account's
+ * ECR, downloading the source zip and the bundle artifact (a few MB), linking the bundle
+ * into the checkout, writing the AWS profile, and after the command publishing its JUnit
+ * report. Queueing is not in it: CodeBuild bounds a build's time in the queue with a
+ * timeout of its own (`queuedTimeoutInMinutes`, default 8 hours). So 10 minutes: over
+ * BUILD_OVERHEAD_HEADROOM times PIPELINE_FIGURES.codeBuildStart (1.5 minutes, itself
+ * counting queueing and the source download).
+ *
+ * Why that is safe for the gate. The gate's `--timeout` (gateTimeoutMinutes) already
+ * covers AppConfig's worst case plus GATE_MARGIN_MINUTES, counted from when `rollout wait`
+ * starts, which is after CloudFormation started the deployments: a slow build start makes
+ * the gate more lenient, never less. The CodeBuild timeout is `--timeout` plus this, so it
+ * fires before dynconf's own limit only if the work around the command takes over 10
+ * minutes; then the build stops without its JUnit report, and it is a false failure only
+ * if AppConfig would still have completed within the gate's margin. What the lower figure
+ * buys: a step stuck before or after its command (an image pull or artifact download that
+ * hangs) stops the pipeline 10 minutes sooner; a healthy run takes the same time.
+ */
+export const CHECK_STEP_OVERHEAD_MINUTES = 10;
+
+/**
+ * Minutes of the timeout of a build that still runs `npm ci` in its own install phase
+ * (the emergency lane) besides its commands' limits: the start above plus installing
+ * the lockfile's packages (PIPELINE_FIGURES.npmCi) and the CLI build `prepare` runs.
+ */
+export const NPM_CI_BUILD_OVERHEAD_MINUTES = 20;
+
+/** Minutes a verify step may spend on its reads (its `--timeout` for retries is 5) besides CHECK_STEP_OVERHEAD_MINUTES. */
 export const VERIFY_MINUTES = 10;
+
+/** Minutes an emergency guard may spend on its reads of AppConfig besides CHECK_STEP_OVERHEAD_MINUTES. */
+export const GUARD_MINUTES = 10;
+
+/**
+ * The dynconf entry of a checkout with node_modules: what package.json's npm scripts run
+ * (`"dynconf": "node bin/dynconf.js"`), the compiled CLI that `npm ci` builds through
+ * `prepare` (scripts/build-cli.js) and that rebuilds itself first should it be missing or
+ * stale. test/pipeline/pr-check.test.ts checks it is package.json's.
+ */
+export const CHECKOUT_DYNCONF_ENTRY = 'bin/dynconf.js';
 
 /**
  * How a build with the checkout and `npm ci` (the emergency lane, the PR check) runs the
- * dynconf CLI: `node` on bin/dynconf.ts through tsx, as package.json's scripts do. Not
- * `npx dynconf`, which executes bin/dynconf.ts itself through the `node_modules/.bin` link
- * and so needs its exec bit: the source reaches CodeBuild as the zip CodeConnections
- * writes, and a zip need not keep file modes. `node` only reads the file. The pipeline's
- * check steps run the bundled CLI instead (reportingDynconfCommand).
+ * dynconf CLI: `node` on CHECKOUT_DYNCONF_ENTRY, as package.json's scripts do, so no
+ * TypeScript loader (bin/dynconf.ts through tsx takes most of a second a call). Not
+ * `npx dynconf`, which executes the bin through its `node_modules/.bin` link and so needs
+ * its exec bit: the source reaches CodeBuild as the zip CodeConnections writes, and a zip
+ * need not keep file modes; `node` only reads the file. Only in a build whose install phase
+ * runs `npm ci` (the tests check every buildspec). The pipeline's check steps, which install
+ * nothing, run the bundled CLI instead (reportingDynconfCommand).
  */
 export function dynconfCommand(args: string): string {
-  return `node --import tsx bin/dynconf.ts ${args}`;
+  return `node ${CHECKOUT_DYNCONF_ENTRY} ${args}`;
 }
 
 /**
@@ -206,12 +253,12 @@ export class EnvironmentChecks {
     };
     this.gate = new pipelines.CodeBuildStep(`RolloutGate-${environment}`, {
       ...common,
-      timeout: cdk.Duration.minutes(this.timeoutMinutes + GATE_BUILD_OVERHEAD_MINUTES),
+      timeout: cdk.Duration.minutes(this.timeoutMinutes + CHECK_STEP_OVERHEAD_MINUTES),
       commands: [writeGateAwsConfigCommand(model, environment), reportingDynconfCommand(`rollout wait --env ${environment} --timeout ${this.timeoutMinutes}`)],
     });
     this.verify = new pipelines.CodeBuildStep(`Verify-${environment}`, {
       ...common,
-      timeout: cdk.Duration.minutes(GATE_BUILD_OVERHEAD_MINUTES + VERIFY_MINUTES),
+      timeout: cdk.Duration.minutes(CHECK_STEP_OVERHEAD_MINUTES + VERIFY_MINUTES),
       commands: [writeGateAwsConfigCommand(model, environment), verifyCommandOf(config.tier, environment)],
     });
     // While a rollout is in progress, the data plane serves either version.

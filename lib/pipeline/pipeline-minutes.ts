@@ -16,16 +16,19 @@
  *   stacks that deploy together, each a change set created then executed): first the
  *   readers, agents, canary and owned shared stacks; the AppConfig environment stacks
  *   after them when they depend on one (canary alarm, owned shared stack) or wait for
- *   the emergency guard, which runs between the two layers.
+ *   the emergency guard, which runs between the two layers. A workload in many stack
+ *   parts spreads the step over several CodePipeline stages (deployment-chunks.ts), each
+ *   with its own layers, one after another: environmentStageLayers().
  * - The gate: a CodeBuild start and its install phase; then `rollout wait` runs.
  *
  * Every figure is a named constant with its source: a measurement on this repository's
  * machine (2 cores, shared, so they err long beside CodeBuild MEDIUM's 4 vCPUs), or an
  * estimate that says why it is one (AWS publishes no durations for these).
  */
-import { planAppConfig, sharedStacksOwnedBy, sharedStacksRead, environmentStacksOf } from '../appconfig/plan';
+import { environmentStacksOf, planAppConfig, sharedStacksOwnedBy, sharedStacksRead, type AppConfigPlan, type EnvironmentStackPlan } from '../appconfig/plan';
 import type { Model } from '../model';
 import { RELEASE_DEFINITION, RELEASE_DEFINITION_UNSPLIT, type BuildActionDefinition, type ReleaseDefinition } from './build-actions';
+import { chunkWaveName, deploymentChunks, type PartRange } from './deployment-chunks';
 
 export interface Figure {
   readonly minutes: number;
@@ -132,30 +135,63 @@ function actionMinutes(action: BuildActionDefinition): ActionMinutes {
   return { name: action.name, minutes: Number((PIPELINE_FIGURES.codeBuildStart.minutes + commands.reduce((t, c) => t + c.minutes, 0)).toFixed(2)), commands };
 }
 
-/**
- * CloudFormation layers of an environment's first stage before its gate, and whether the
- * emergency guard runs between them: the layout environment-stage.ts builds (and
- * pipeline.test.ts checks on the synthesized pipeline).
- */
-export function firstStageLayers(model: Model, environment: string): { readonly layers: number; readonly guard: boolean } {
-  const plan = planAppConfig(model);
-  const config = model.workload.environments[environment];
-  if (!config) throw new Error(`unknown environment '${environment}': config/workload.json defines ${model.environments.join(', ')}`);
-  const guard = model.workload.emergency !== undefined;
-  const owned = new Set(sharedStacksOwnedBy(plan, environment).map((s) => s.stackName));
-  const readsOwned = environmentStacksOf(plan, environment).some((s) => sharedStacksRead(plan, s).some((shared) => owned.has(shared.stackName)));
-  // The AppConfig stacks wait for a stack of the stage (canary alarm, owned shared stack) or for the guard, which waits for the readers.
-  const second = guard || config.canary !== undefined || readsOwned;
-  return { layers: second ? 2 : 1, guard };
+/** One CodePipeline stage of an environment's stacks, as pipeline-stack.ts builds it. */
+export interface EnvironmentStageLayers {
+  /** The CodePipeline stage: the step's own, then `<step>-parts-<first>-<last>` (deployment-chunks.ts chunkWaveName). */
+  readonly stage: string;
+  /** The layout parts whose AppConfig stacks it deploys. */
+  readonly parts: PartRange;
+  /** CloudFormation layers of the environment's stacks in it: a stack deploys after the stacks of its stage it depends on, each layer a change set created then executed. */
+  readonly layers: number;
+  /** Whether the emergency guard runs in it, between the config-readers stack and the AppConfig stacks: the first stage only. */
+  readonly guard: boolean;
 }
 
-export function releaseMinutes(model: Model, definition: ReleaseDefinition = RELEASE_DEFINITION): ReleaseMinutes {
+/**
+ * The CodePipeline stages that deploy an environment's stacks before its gate, in order,
+ * with the CloudFormation layers of each: the layout environment-stage.ts and
+ * pipeline-stack.ts build (pipeline.test.ts and scale.test.ts check it on synthesized
+ * pipelines). A step whose stack parts exceed CodePipeline's actions a stage has several
+ * (deployment-chunks.ts), one after another; the gate follows the last.
+ *
+ * In a stage, the first layer is every stack that waits for nothing there: the readers,
+ * agents and canary stacks and the owned shared stacks (first stage), the owned shared
+ * stacks of its parts (later stages). An AppConfig environment stack comes after the
+ * stacks of its stage it depends on: the canary (its alarm) and the emergency guard, which
+ * waits for the readers (first stage); an owned shared stack of the stage whose IDs it
+ * reads; and, for a part after the first when the environment has metric alarms, part 1's
+ * stack in the same stage (it imports the alarms part 1 creates): a third layer.
+ */
+export function environmentStageLayers(model: Model, environment: string, plan: AppConfigPlan = planAppConfig(model)): EnvironmentStageLayers[] {
+  const config = model.workload.environments[environment];
+  if (!config) throw new Error(`unknown environment '${environment}': config/workload.json defines ${model.environments.join(', ')}`);
+  const step = model.pipeline.find((st) => st.environments.includes(environment));
+  if (!step) throw new Error(`config/workload.json pipeline: environment '${environment}' is in no stage or wave`);
+  const lane = model.workload.emergency !== undefined;
+  const importsAlarms = config.monitors.some((m) => 'metricAlarm' in m);
+  return deploymentChunks(model, plan, step).map((parts, index) => {
+    const inRange = (part: number) => part >= parts.first && part <= parts.last;
+    const first = index === 0;
+    const guard = first && lane;
+    const owned = new Set(sharedStacksOwnedBy(plan, environment).filter((st) => inRange(st.part)).map((st) => st.stackName));
+    const stacks = environmentStacksOf(plan, environment).filter((st) => inRange(st.part));
+    const partOne = stacks.find((st) => st.part === 1);
+    const afterFirstLayer = (st: EnvironmentStackPlan) => (first && (config.canary !== undefined || guard)) || sharedStacksRead(plan, st).some((x) => owned.has(x.stackName));
+    const layer = (st: EnvironmentStackPlan): number => {
+      const own = afterFirstLayer(st) ? 2 : 1;
+      return st.part > 1 && partOne && importsAlarms ? Math.max(own, layer(partOne) + 1) : own;
+    };
+    return { stage: chunkWaveName(step, parts, index), parts, layers: Math.max(1, ...stacks.map(layer)), guard };
+  });
+}
+
+export function releaseMinutes(model: Model, definition: ReleaseDefinition = RELEASE_DEFINITION, plan: AppConfigPlan = planAppConfig(model)): ReleaseMinutes {
   const first = model.pipeline[0]?.environments[0];
   if (!first) throw new Error('config/workload.json pipeline: no environment to deploy (stages and waves are empty)');
   const buildActions = definition.build.map(actionMinutes);
   const checkInstall = definition.checkStepInstall.map((c) => sum(commandFigures(c))).reduce((a, b) => a + b, 0);
   const checkStart = Number((PIPELINE_FIGURES.codeBuildStart.minutes + checkInstall).toFixed(2));
-  const { layers, guard } = firstStageLayers(model, first);
+  const stages = environmentStageLayers(model, first, plan);
   const slowest = [...buildActions].sort((a, b) => b.minutes - a.minutes)[0]!;
   const segments: Segment[] = [
     { name: 'Source', minutes: PIPELINE_FIGURES.sourceAction.minutes, what: 'the commit from CodeConnections' },
@@ -166,11 +202,16 @@ export function releaseMinutes(model: Model, definition: ReleaseDefinition = REL
     },
     { name: 'UpdatePipeline', minutes: PIPELINE_FIGURES.codeBuildStart.minutes + PIPELINE_FIGURES.selfMutation.minutes, what: 'self-mutation' },
     { name: 'Assets', minutes: PIPELINE_FIGURES.codeBuildStart.minutes + PIPELINE_FIGURES.assetPublishing.minutes, what: 'file assets' },
-    { name: `${first} stacks`, minutes: layers * PIPELINE_FIGURES.changeSet.minutes, what: `${layers} CloudFormation layer${layers === 1 ? '' : 's'} in dependency order` },
   ];
-  if (guard) segments.push({ name: `EmergencyGuard-${first}`, minutes: checkStart + PIPELINE_FIGURES.checkCommand.minutes, what: 'between the layers' });
+  const layers = (n: number) => `${n} CloudFormation layer${n === 1 ? '' : 's'} in dependency order`;
+  for (const [index, st] of stages.entries()) {
+    // Split: one CodePipeline stage after another, each with its own layers, the gate after the last.
+    const what = stages.length === 1 ? layers(st.layers) : `CodePipeline stage ${st.stage}, parts ${st.parts.first}-${st.parts.last}: ${layers(st.layers)}`;
+    segments.push({ name: index === 0 ? `${first} stacks` : `${st.stage} stacks`, minutes: st.layers * PIPELINE_FIGURES.changeSet.minutes, what });
+    if (st.guard) segments.push({ name: `EmergencyGuard-${first}`, minutes: checkStart + PIPELINE_FIGURES.checkCommand.minutes, what: 'between the layers' });
+  }
   segments.push({ name: `RolloutGate-${first} start`, minutes: checkStart, what: definition.checkStepInstall.length ? definition.checkStepInstall.join(' && ') : 'no install: the CLI bundle is an input' });
-  const perEnvironment = 2 + (guard ? 1 : 0);
+  const perEnvironment = 2 + (model.workload.emergency !== undefined ? 1 : 0);
   return {
     firstEnvironment: first,
     toFirstGateMinutes: Number(segments.reduce((t, s) => t + s.minutes, 0).toFixed(2)),
@@ -183,5 +224,6 @@ export function releaseMinutes(model: Model, definition: ReleaseDefinition = REL
 
 /** Today's pipeline, beside the one before its cuts (the browser tests moved beside synth, the check steps on the CLI bundle). */
 export function pipelineMinutes(model: Model): PipelineMinutesPlan {
-  return { ...releaseMinutes(model, RELEASE_DEFINITION), before: releaseMinutes(model, RELEASE_DEFINITION_UNSPLIT), figures: PIPELINE_FIGURES };
+  const plan = planAppConfig(model);
+  return { ...releaseMinutes(model, RELEASE_DEFINITION, plan), before: releaseMinutes(model, RELEASE_DEFINITION_UNSPLIT, plan), figures: PIPELINE_FIGURES };
 }

@@ -40,7 +40,8 @@ import {
   computeTypeOf,
   EnvironmentChecks,
   GATE_AWS_CONFIG_FILE,
-  GATE_BUILD_OVERHEAD_MINUTES,
+  CHECK_STEP_OVERHEAD_MINUTES,
+  GUARD_MINUTES,
   reportingDynconfCommand,
   stepReportsBuildSpec,
   writeGateAwsConfigCommand,
@@ -298,7 +299,7 @@ export class PipelineStack extends cdk.Stack {
       env: { CI: 'true', AWS_CONFIG_FILE: GATE_AWS_CONFIG_FILE, AWS_PROFILE: GATE_PROFILE, COMMIT_ID: this.source.sourceAttribute('CommitId') },
       envFromCfnOutputs: { GATE_ROLE_ARN: stage.readersStack.node.findChild(READERS_OUTPUT) as cdk.CfnOutput },
       installCommands: [...RELEASE_DEFINITION.checkStepInstall],
-      timeout: cdk.Duration.minutes(GATE_BUILD_OVERHEAD_MINUTES + 10),
+      timeout: cdk.Duration.minutes(CHECK_STEP_OVERHEAD_MINUTES + GUARD_MINUTES),
       commands: [writeGateAwsConfigCommand(model, environment), reportingDynconfCommand(`rollout guard --env ${environment} --commit "$COMMIT_ID"`)],
       partialBuildSpec: stepReportsBuildSpec(model),
     });

@@ -13,10 +13,11 @@ import * as cdk from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as YAML from 'yaml';
 import { buildImageOf, buildImageUri } from '../../lib/pipeline/build-image';
-import { dynconfCommand, gateTimeoutMinutes, GATE_BUILD_OVERHEAD_MINUTES, STEP_JUNIT_REPORT } from '../../lib/pipeline/gate-steps';
+import { emergencyBuildTimeoutMinutes, emergencyLaneOf } from '../../lib/pipeline/emergency-lane';
+import { CHECK_STEP_OVERHEAD_MINUTES, CHECKOUT_DYNCONF_ENTRY, dynconfCommand, gateTimeoutMinutes, GUARD_MINUTES, NPM_CI_BUILD_OVERHEAD_MINUTES, STEP_JUNIT_REPORT, VERIFY_MINUTES } from '../../lib/pipeline/gate-steps';
 import { gateRoleArn, gateStepRoleName, pipelineName, testReportGroupArn, testReportGroupName } from '../../lib/pipeline/names';
 import { BUILD_CLI_COMMAND, bundledDynconfCommand, CLI_BUNDLE, RELEASE_DEFINITION } from '../../lib/pipeline/build-actions';
-import { firstStageLayers, releaseMinutes } from '../../lib/pipeline/pipeline-minutes';
+import { environmentStageLayers, releaseMinutes } from '../../lib/pipeline/pipeline-minutes';
 import { COVERAGE_REPORT, coverageReportGroupArn, coverageReportGroupName, JUNIT_REPORT, PipelineStack, pinnedCdkCliVersion, SYNTH_COMMANDS } from '../../lib/pipeline/pipeline-stack';
 import { REPO_ROOT, rmrf } from '../support/workspace';
 import { actions, synthesize, validationReport, withWorkload, type SynthesizedApp } from './support';
@@ -115,7 +116,7 @@ test('after every environment, its rollout gate, once all its stacks are deploye
       `node dist/cli-standalone/dynconf.cjs rollout wait --env ${env} --timeout ${timeout} --junit ${STEP_JUNIT_REPORT.directory}/${STEP_JUNIT_REPORT.file}`,
     ]);
     expect(project(gate!).Properties).toMatchObject({
-      TimeoutInMinutes: timeout + GATE_BUILD_OVERHEAD_MINUTES,
+      TimeoutInMinutes: timeout + CHECK_STEP_OVERHEAD_MINUTES,
       ServiceRole: { 'Fn::GetAtt': [expect.stringMatching(/^GateStepRole/), 'Arn'] },
       Environment: expect.objectContaining({
         EnvironmentVariables: expect.arrayContaining([
@@ -318,7 +319,7 @@ describe('the build image', () => {
   });
 });
 
-test('no buildspec runs dynconf through its exec bit: the check steps run the CLI bundle with node, the emergency lane `node --import tsx bin/dynconf.ts`', () => {
+test('no buildspec runs dynconf through its exec bit: the check steps run the CLI bundle with node, the emergency lane `node bin/dynconf.js`', () => {
   const commands = Object.values(template.findResources('AWS::CodeBuild::Project')).flatMap((p) => {
     const text = (p.Properties.Source as { BuildSpec: string }).BuildSpec;
     // Asset publishing names a buildspec file it writes into the assembly.
@@ -326,13 +327,13 @@ test('no buildspec runs dynconf through its exec bit: the check steps run the CL
     return Object.values(spec.phases).flatMap((phase) => phase.commands ?? []);
   });
   expect(commands.length).toBeGreaterThan(20);
-  expect(commands.filter((c) => /\bnpx\s+dynconf\b|(^|[\s;&|(])\.\/bin\/|(^|[\s;&|(])bin\/dynconf(\.ts)?\s/.test(c) && !c.startsWith(dynconfCommand('')))).toEqual([]);
+  expect(commands.filter((c) => /\bnpx\s+dynconf\b|(^|[\s;&|(])\.\/bin\/|(^|[\s;&|(])bin\/dynconf(\.ts|\.js)?\s/.test(c) && !c.startsWith(dynconfCommand('')))).toEqual([]);
   // A gate, a verify step and an emergency guard per environment, on the bundle.
   const bundled = commands.filter((c) => c.includes(CLI_BUNDLE.file));
   expect(bundled.length).toBe(3 * model().environments.length);
   for (const c of bundled) expect(c.startsWith(bundledDynconfCommand(''))).toBe(true);
-  // The emergency lane's validate, check and deploy: its own build, with npm ci and the checkout.
-  const calls = commands.filter((c) => c.includes('bin/dynconf.ts'));
+  // The emergency lane's validate, check and deploy: its own build, with npm ci and the checkout (pr-check.test.ts checks the order).
+  const calls = commands.filter((c) => c.includes(CHECKOUT_DYNCONF_ENTRY));
   expect(calls.length).toBe(3);
   for (const c of calls) expect(c.startsWith(dynconfCommand(''))).toBe(true);
   // The synth step calls no dynconf itself (npm scripts do, with node), and cdk is a JS bin npm installed.
@@ -401,18 +402,32 @@ describe('the check steps (rollout gates, verify, emergency guards)', () => {
     }
   });
 
+  test("time out CHECK_STEP_OVERHEAD_MINUTES after their command's own limit (the gate's --timeout, verify's and the guard's reads); the emergency lane, which runs npm ci, NPM_CI_BUILD_OVERHEAD_MINUTES after its deployments' worst case", () => {
+    const limit = (a: Action) => project(a).Properties.TimeoutInMinutes;
+    for (const a of checkActions()) {
+      const env = /(RolloutGate|Verify|EmergencyGuard)-([^.]+)$/.exec(a.Name)!;
+      const own = { RolloutGate: gateTimeoutMinutes(model(), env[2]!), Verify: VERIFY_MINUTES, EmergencyGuard: GUARD_MINUTES }[env[1] as 'RolloutGate' | 'Verify' | 'EmergencyGuard'];
+      expect([a.Name, limit(a)]).toEqual([a.Name, own + CHECK_STEP_OVERHEAD_MINUTES]);
+    }
+    const [lane] = Object.entries(template.findResources('AWS::CodeBuild::Project')).filter(([id]) => id.startsWith('EmergencyLaneProject'));
+    const laneMinutes = emergencyBuildTimeoutMinutes(model(), emergencyLaneOf(model())!);
+    expect(lane![1].Properties.TimeoutInMinutes).toBe(laneMinutes);
+    // The sample's lane: 3 queued deployments x (0 + 5) minutes, the gate margin 15, and the npm ci overhead.
+    expect(laneMinutes).toBe(3 * 5 + 15 + NPM_CI_BUILD_OVERHEAD_MINUTES);
+  });
+
   test("take the commit (their working directory: config/ and flags/) and the synth step's CLI bundle as inputs", () => {
     const sourceArtifact = (stage('Source').Actions[0] as Action & { OutputArtifacts: { Name: string }[] }).OutputArtifacts[0]!.Name;
     for (const a of checkActions()) expect([a.Name, a.InputArtifacts.map((i) => i.Name)]).toEqual([a.Name, [sourceArtifact, cliArtifact()]]);
   });
 });
 
-test("pipeline-minutes.ts's layers of each environment's first stage are the synthesized pipeline's", () => {
+test("pipeline-minutes.ts's stages and layers of each environment are the synthesized pipeline's (scale.test.ts: a split workload)", () => {
   for (const env of model().environments) {
-    const acts = environmentActions(env).actions;
+    const { stage: st, actions: acts } = environmentActions(env);
     const prepares = new Set(acts.filter((a) => a.Name.endsWith('.Prepare')).map((a) => a.RunOrder));
     const guard = acts.some((a) => a.Name.endsWith(`EmergencyGuard-${env}`));
-    expect([env, firstStageLayers(model(), env)]).toEqual([env, { layers: prepares.size, guard }]);
+    expect([env, environmentStageLayers(model(), env)]).toEqual([env, [{ stage: st.Name, parts: { first: 1, last: 1 }, layers: prepares.size, guard }]]);
   }
 });
 

@@ -7,11 +7,12 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { loadWorkspaceFromDisk, type Model } from '../../lib/model';
-import { dynconfCommand } from '../../lib/pipeline/gate-steps';
+import { bundledDynconfCommand } from '../../lib/pipeline/build-actions';
+import { CHECKOUT_DYNCONF_ENTRY, dynconfCommand } from '../../lib/pipeline/gate-steps';
 import type { PullRequestCheckConfig } from '../../lib/model';
 import { prCheckCommands, prCheckLocation, PR_CHECK_STATUS_CONTEXT } from '../../lib/pipeline/pr-check';
-import { MINIMAL, rmrf, tempDir } from '../support/workspace';
-import { actions, resourcesOf, sampleModel, synthesize, validationReport, withWorkload, type Resource, type SynthesizedApp, type Template } from './support';
+import { MINIMAL, REPO_ROOT, rmrf, tempDir } from '../support/workspace';
+import { actions, buildSpecCommands, resourcesOf, sampleModel, synthesize, validationReport, withWorkload, type Resource, type SynthesizedApp, type Template } from './support';
 
 function withCheck(model: Model, check: PullRequestCheckConfig): Model {
   return withWorkload(model, (w) => ({ ...w, pipeline: { ...w.pipeline, pullRequestCheck: check } as typeof w.pipeline }));
@@ -35,6 +36,35 @@ const statementsOf = (t: Template, roleId: string): Statement[] =>
   Object.values(t.Resources)
     .filter((r) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties.Roles ?? []).includes(`"${roleId}"`))
     .flatMap((r) => (r.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
+
+describe('how every build runs dynconf (the pipeline, the emergency lane and the PR check, all in this synthesis)', () => {
+  test('no buildspec runs it through a TypeScript loader: `node bin/dynconf.js` (package.json\'s entry) after `npm ci` in the builds with a checkout, the CLI bundle in the check steps', () => {
+    const projects = buildSpecCommands(gitlab);
+    const all = projects.flatMap((p) => p.commands.map((c) => [p.project, c.command] as const));
+    expect(all.length).toBeGreaterThan(20);
+    expect(all.filter(([, c]) => /--(import|loader|require)[\s=]+(tsx|ts-node)|bin\/dynconf\.ts\b/.test(c))).toEqual([]);
+    // The npm scripts' entry, so a build runs what a developer runs.
+    const scripts = (JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+    expect(scripts.dynconf).toBe(dynconfCommand('').trim());
+    expect(fs.existsSync(path.join(REPO_ROOT, CHECKOUT_DYNCONF_ENTRY))).toBe(true);
+
+    const callers = projects.filter((p) => p.commands.some((c) => c.command.includes(CHECKOUT_DYNCONF_ENTRY)));
+    // The emergency lane (validate, emergency check, emergency deploy) and the PR check (validate, diff), nothing else.
+    expect(callers.map((p) => p.project.replace(/^.*\/|[0-9A-F]{8}$/g, '')).sort()).toEqual(['EmergencyLaneProject', 'PullRequestCheckProject']);
+    for (const p of callers) {
+      const calls = p.commands.filter((c) => c.command.includes(CHECKOUT_DYNCONF_ENTRY));
+      for (const c of calls) expect([p.project, c.command.startsWith(dynconfCommand(''))]).toEqual([p.project, true]);
+      // npm ci builds dist/cli (its `prepare`) in the install phase, before the first call.
+      const npmCi = p.commands.findIndex((c) => /^npm ci(\s|$)/.test(c.command));
+      expect([p.project, p.commands[npmCi]?.phase, npmCi < p.commands.indexOf(calls[0]!)]).toEqual([p.project, 'install', true]);
+    }
+    expect(callers.flatMap((p) => p.commands.filter((c) => c.command.includes(CHECKOUT_DYNCONF_ENTRY))).length).toBe(5);
+    // Every other dynconf call is the check steps' bundle, in builds that install nothing.
+    const bundled = projects.filter((p) => p.commands.some((c) => c.command.startsWith(bundledDynconfCommand(''))));
+    expect(bundled.length).toBe(3 * sampleModel().environments.length);
+    for (const p of bundled) expect([p.project, p.commands.filter((c) => /\bnpm\s+(ci|install|i)\b/.test(c.command))]).toEqual([p.project, []]);
+  });
+});
 
 describe('the PR check project', () => {
   test('pull request check: a GitLab source through the pipeline connection, status reported, built on PR created/updated/reopened against the pipeline branch', () => {

@@ -34,6 +34,7 @@ import { loadWorkspaceFromDisk, partCount, type Model } from '../../lib/model';
 import { actionsForRange, chunkWaveName, codePipelineLimitViolations, CODEPIPELINE_LIMITS, deploymentChunks, pipelineShapes } from '../../lib/pipeline/deployment-chunks';
 import { IAM_LIMITS, iamLimitViolations, loadTemplates, measureIam } from '../../lib/pipeline/iam-limits';
 import { pipelineName } from '../../lib/pipeline/names';
+import { environmentStageLayers } from '../../lib/pipeline/pipeline-minutes';
 import { generateWorkload } from '../support/generated-workload';
 import { rmrf } from '../support/workspace';
 import { synthesize, type SynthesizedApp } from './support';
@@ -176,3 +177,28 @@ test("the pipeline is within CodePipeline's quotas: each step's parts spread ove
   expect(chunked).toEqual(['beta', 'gamma', 'prod-wave-1', 'prod-wave-2']);
 });
 
+
+test("pipeline-minutes.ts's stages and CloudFormation layers of every environment are the synthesized pipeline's, split stages included", () => {
+  type Action = { Name: string; RunOrder: number };
+  const [pipeline] = loadTemplates(synthesized.assembly)
+    .flatMap(({ template }) => Object.values((template as { Resources?: Record<string, { Type: string; Properties: { Name?: string; Stages?: { Name: string; Actions: Action[] }[] } }> }).Resources ?? {}))
+    .filter((r) => r.Type === 'AWS::CodePipeline::Pipeline' && r.Properties.Name === pipelineName(model));
+  const stages = new Map(pipeline!.Properties.Stages!.map((st) => [st.Name, st.Actions]));
+  const seen: string[] = [];
+  for (const step of model.pipeline) {
+    for (const env of step.environments) {
+      const modelled = environmentStageLayers(model, env, plan);
+      const synthesized = modelled.map(({ stage }) => {
+        // A stage of one environment names its actions after the stacks; a wave's, after the environment first.
+        const acts = (stages.get(stage) ?? []).filter((a) => step.environments.length === 1 || a.Name.startsWith(`${env}.`));
+        return { stage, layers: new Set(acts.filter((a) => a.Name.endsWith('.Prepare')).map((a) => a.RunOrder)).size, guard: acts.some((a) => a.Name.endsWith(`EmergencyGuard-${env}`)) };
+      });
+      expect([env, modelled.map(({ stage, layers, guard }) => ({ stage, layers, guard }))]).toEqual([env, synthesized]);
+      seen.push(...modelled.map((st) => `${env}:${st.stage}:${st.layers}`));
+    }
+  }
+  // Every stage of the pipeline after Assets is some environment's, and the cases the model distinguishes occur:
+  // a later stage of its own shared stacks (beta), one with none (gamma's last), and a third layer for metric alarms (gamma's first).
+  expect(new Set(seen.map((x) => x.split(':')[1]))).toEqual(new Set([...stages.keys()].slice(4)));
+  expect(seen).toEqual(expect.arrayContaining(['beta:beta-parts-11-20:2', 'gamma:gamma:3', 'gamma:gamma-parts-22-22:1']));
+});

@@ -6,8 +6,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as cdk from 'aws-cdk-lib';
 import type * as cxapi from 'aws-cdk-lib/cx-api';
+import * as YAML from 'yaml';
 import { loadWorkspaceFromDisk, pipelineSteps, type Model, type WaveConfig, type WorkloadConfig } from '../../lib/model';
 import { buildDynconfApp } from '../../lib/pipeline/app';
+import { loadTemplates } from '../../lib/pipeline/iam-limits';
 import type { PipelineStack } from '../../lib/pipeline/pipeline-stack';
 import { cdkJsonContext, REPO_ROOT, rmrf, tempDir } from '../support/workspace';
 
@@ -99,3 +101,36 @@ export function statementsOf(template: Template, roleLogicalId: string): { Effec
 }
 
 export const actions = (s: { Action: string | string[] }): string[] => ([] as string[]).concat(s.Action);
+
+/** Buildspec phases in the order CodeBuild runs them. */
+export const BUILDSPEC_PHASES = ['install', 'pre_build', 'build', 'post_build'] as const;
+
+export interface ProjectCommands {
+  /** `<stack>/<logical id>` of the CodeBuild project. */
+  readonly project: string;
+  /** Every command of its buildspec, in the order CodeBuild runs them, with its phase. */
+  readonly commands: readonly { readonly phase: string; readonly command: string }[];
+}
+
+/**
+ * The commands of every CodeBuild project in every template of the assembly (the pipeline
+ * stack, the stages, nested stacks): inline buildspecs, and the files asset publishing
+ * writes into the assembly and names instead.
+ */
+export function buildSpecCommands(s: SynthesizedApp): ProjectCommands[] {
+  const out: ProjectCommands[] = [];
+  for (const { stackName, template } of loadTemplates(s.assembly)) {
+    for (const [id, r] of Object.entries((template as Template).Resources ?? {})) {
+      if (r.Type !== 'AWS::CodeBuild::Project') continue;
+      const text = (r.Properties.Source as { BuildSpec?: unknown }).BuildSpec;
+      if (typeof text !== 'string') throw new Error(`${stackName}/${id}: a buildspec that is not a string (${JSON.stringify(text)}); read it here before checking its commands`);
+      const spec = (text.startsWith('{') ? JSON.parse(text) : YAML.parse(fs.readFileSync(path.join(s.assembly.directory, text), 'utf8'))) as { phases?: Record<string, { commands?: string[] }> };
+      const phases = Object.keys(spec.phases ?? {});
+      const unknown = phases.filter((p) => !(BUILDSPEC_PHASES as readonly string[]).includes(p));
+      if (unknown.length) throw new Error(`${stackName}/${id}: buildspec phases ${unknown.join(', ')} not in ${BUILDSPEC_PHASES.join(', ')}`);
+      const commands = BUILDSPEC_PHASES.flatMap((phase) => (spec.phases?.[phase]?.commands ?? []).map((command) => ({ phase, command })));
+      out.push({ project: `${stackName}/${id}`, commands });
+    }
+  }
+  return out;
+}
