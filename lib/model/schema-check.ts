@@ -5,31 +5,36 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import AjvDraft04 from 'ajv-draft-04';
-import addFormats from 'ajv-formats';
 import { didYouMean, type Diagnostics, type Location } from './diagnostics';
+import { formatSchemaValidator, type FormatName } from './format-validators';
 import type { JsonFile } from './source';
+
+export type { FormatName } from './format-validators';
 
 /** The format schemas ship with dynconf, beside the data that declares them. */
 export const FORMAT_SCHEMA_DIR = path.resolve(__dirname, '../../config/schemas');
 
-export type FormatName = 'workload' | 'flags' | 'ops-schema' | 'layout';
+const formatValidators = new Map<FormatName, { validate: ValidateFunction; schema: object }>();
 
-let formatAjv: Ajv | undefined;
-const formatValidators = new Map<FormatName, ValidateFunction>();
+function format(name: FormatName): { validate: ValidateFunction; schema: object } {
+  let f = formatValidators.get(name);
+  if (!f) {
+    const text = fs.readFileSync(path.join(FORMAT_SCHEMA_DIR, `${name}.schema.json`), 'utf8');
+    f = { validate: formatSchemaValidator(name, text), schema: JSON.parse(text) as object };
+    formatValidators.set(name, f);
+  }
+  return f;
+}
 
 export function formatValidator(name: FormatName): ValidateFunction {
-  let v = formatValidators.get(name);
-  if (!v) {
-    // ownProperties: a `properties` or `required` check must not find Object.prototype's
-    // members (toString, valueOf...) on a value that lacks them.
-    formatAjv ??= addFormats(new Ajv({ allErrors: true, strict: false, verbose: true, ownProperties: true }), ['date']);
-    const schema = JSON.parse(fs.readFileSync(path.join(FORMAT_SCHEMA_DIR, `${name}.schema.json`), 'utf8')) as object;
-    v = formatAjv.compile(schema);
-    formatValidators.set(name, v);
-  }
-  return v;
+  return format(name).validate;
+}
+
+/** A format schema as config/schemas/ holds it. */
+export function formatSchema(name: FormatName): object {
+  return format(name).schema;
 }
 
 let sharedDraft04: AjvDraft04 | undefined;
