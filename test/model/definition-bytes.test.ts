@@ -46,3 +46,29 @@ test('byteLength equals the bytes of the rendered document, for every shape of d
     for (const env of ENVS) expect({ flags: subset.map((f) => f.key), bytes: writer.byteLength(env) }).toEqual({ flags: subset.map((f) => f.key), bytes: Buffer.byteLength(writer.content(env)) });
   }
 });
+
+test('resolved attributes inherit nothing: names of built-ins are only data', () => {
+  const diags = new Diagnostics();
+  const text = JSON.stringify({
+    flags: {
+      builtins: {
+        name: 'Built-ins',
+        attributes: { toString: { constraints: { type: 'string' } }, valueOf: { constraints: { type: 'number' } }, limit: { constraints: { type: 'number' } } },
+        default: { enabled: true, toString: 'x', limit: 1 },
+        environments: { 'prod-01': { valueOf: 2 } },
+      },
+    },
+  });
+  const json = parseJson('flags/builtins.json', Buffer.from(text), diags)!;
+  const [flag] = resolveFlags(json, json.value as FlagsFileConfig, diags, { environments: ENVS, today: '2026-11-21', strict: false });
+  expect(diags.all).toEqual([]);
+  const beta = flag!.values.get('beta')!;
+  const prod = flag!.values.get('prod-01')!;
+  if (beta.mode !== 'simple' || prod.mode !== 'simple') throw new Error('expected simple values');
+  expect({ ...beta.attributes }).toEqual({ toString: 'x', limit: 1 });
+  expect({ ...prod.attributes }).toEqual({ toString: 'x', limit: 1, valueOf: 2 });
+  for (const member of ['constructor', 'hasOwnProperty', 'valueOf', '__proto__', 'isPrototypeOf']) expect(member in beta.attributes).toBe(false);
+  const inherited: string[] = [];
+  for (let p = Object.getPrototypeOf(beta.attributes) as object | null; p; p = Object.getPrototypeOf(p) as object | null) inherited.push(...Reflect.ownKeys(p).map(String));
+  expect(inherited).toEqual([]);
+});
