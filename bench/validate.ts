@@ -12,12 +12,17 @@
  * - Warm: both sides again in this process after a first run, as the local agent (which
  *   re-validates on every edit) sees it. Caches that last for the process count here.
  * Rounds alternate the two sides, so load on the shared machine falls on both.
+ * validate runs lib/model as the compiled CLI (dist/cli/dynconf.js) runs it: bundled with
+ * scripts/build-cli.js's options, format validators generated at build time (see
+ * ./compiled-model), not the TypeScript sources through tsx, whose transform adds costs the
+ * CLI does not pay (a name helper around every closure, source maps).
  */
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type * as Model from '../lib/model';
+import { compiledModelSource, loadCompiled } from './compiled-model';
 import type { BenchResult } from './types';
 import { generateWorkspace } from './workload-generator';
 
@@ -48,50 +53,56 @@ function parseAll(files: readonly string[]): void {
 }
 
 /** What `dynconf validate` does after its start-up: load, check and size the whole workspace. */
-function validateAll(dir: string): number {
-  // Required here, not imported at the top: the parse side's process must not load lib/model.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only on the validate side, see above
-  const { loadWorkspaceFromDisk } = require('../lib/model') as typeof Model;
-  const r = loadWorkspaceFromDisk(dir);
+function validateAll(model: typeof Model, dir: string): number {
+  const r = model.loadWorkspaceFromDisk(dir);
   if (!r.model) throw new Error(`generated workspace does not validate: ${r.diagnostics[0]?.message}`);
   return r.model.documents.length;
 }
 
+/** The compiled lib/model, from the file the parent wrote its code to (see ./compiled-model). */
+function loadModel(codeFile: string): typeof Model {
+  return loadCompiled(fs.readFileSync(codeFile, 'utf8'), path.resolve(__dirname, '../dist/cli/model.js'));
+}
+
 /** One side of one cold round, in a fresh process; its own time for the work, in ms. */
-function coldRound(side: 'parse' | 'validate', dir: string): number {
-  const out = execFileSync(process.execPath, [...process.execArgv, __filename, '--child', side, dir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+function coldRound(side: 'parse' | 'validate', dir: string, codeFile: string): number {
+  const out = execFileSync(process.execPath, [...process.execArgv, __filename, '--child', side, dir, codeFile], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
   const ms = Number(JSON.parse(out.trim().split('\n').pop()!).ms);
   if (!Number.isFinite(ms)) throw new Error(`bench child (${side}) printed no time: ${out}`);
   return ms;
 }
 
 export async function runValidateBench(rounds = 5): Promise<BenchResult[]> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dynconf-bench-'));
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'dynconf-bench-'));
+  const dir = path.join(tmp, 'workspace');
+  const codeFile = path.join(tmp, 'model.js');
   try {
     generateWorkspace(dir, SIZE);
+    fs.writeFileSync(codeFile, (await compiledModelSource()).code);
     const files = allJsonFiles(dir);
     const bytes = files.reduce((n, f) => n + fs.statSync(f).size, 0);
     const cold = { parse: [] as number[], validate: [] as number[] };
     for (let i = 0; i < rounds; i++) {
       // Alternate which side goes first: neither always gets the quieter moment.
       const order = i % 2 === 0 ? (['parse', 'validate'] as const) : (['validate', 'parse'] as const);
-      for (const side of order) cold[side].push(coldRound(side, dir));
+      for (const side of order) cold[side].push(coldRound(side, dir, codeFile));
     }
     // Warm: one untimed run of each side (module loading, JIT, per-process caches), then rounds.
-    let documents = validateAll(dir);
+    const model = loadModel(codeFile);
+    let documents = validateAll(model, dir);
     parseAll(files);
     const warm = { parse: [] as number[], validate: [] as number[] };
     for (let i = 0; i < rounds; i++) {
       warm.parse.push(timeMs(() => parseAll(files)));
-      warm.validate.push(timeMs(() => (documents = validateAll(dir))));
+      warm.validate.push(timeMs(() => (documents = validateAll(model, dir))));
     }
     const what = `${files.length} files, ${(bytes / 1e6).toFixed(1)} MB; every check, and all ${documents} documents sized against AppConfig's limit (their bytes are rendered by build, not validate)`;
     return [
-      row('dynconf validate, 100 apps x 10 envs x 100 flags (cold: one process per run, as the CLI)', cold, 'ratio <= 5 vs JSON.parse of the same files', `${what}; each side in a fresh process per round, module loading excluded on both; ${rounds} alternating rounds`),
+      row('dynconf validate, 100 apps x 10 envs x 100 flags (cold: one process per run, as the CLI)', cold, 'ratio <= 5 vs JSON.parse of the same files', `${what}; lib/model compiled as dist/cli compiles it; each side in a fresh process per round, module loading excluded on both; ${rounds} alternating rounds`),
       row('dynconf validate, same workspace (warm: again in one process, as the local agent)', warm, '-', `after one untimed run of each side; ${rounds} rounds`),
     ];
   } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
+    fs.rmSync(tmp, { recursive: true, force: true });
   }
 }
 
@@ -110,21 +121,20 @@ function round(n: number, digits = 0): number {
   return Math.round(n * f) / f;
 }
 
-function child(side: string, dir: string): void {
+function child(side: string, dir: string, codeFile: string): void {
   // Listing and module loading happen before the clock starts, on both sides.
   if (side === 'parse') {
     const files = allJsonFiles(dir);
     console.log(JSON.stringify({ ms: timeMs(() => parseAll(files)) }));
   } else if (side === 'validate') {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only on the validate side, see above
-    require('../lib/model');
-    console.log(JSON.stringify({ ms: timeMs(() => validateAll(dir)) }));
+    const model = loadModel(codeFile);
+    console.log(JSON.stringify({ ms: timeMs(() => validateAll(model, dir)) }));
   } else throw new Error(`unknown bench side '${side}'`);
 }
 
 if (require.main === module) {
   const args = process.argv.slice(2);
-  if (args[0] === '--child') child(args[1]!, args[2]!);
+  if (args[0] === '--child') child(args[1]!, args[2]!, args[3]!);
   else {
     run().then(
       (results) => console.log(JSON.stringify(results, null, 2)),

@@ -6,7 +6,7 @@
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { canonicalJson } from './canonical';
 import { didYouMean, type Diagnostics, type Location } from './diagnostics';
-import { checkFormat, compileDraft04, draft04, EMERGENCY_KEYWORD, formatPath, pointerToPath, reportSchemaErrors } from './schema-check';
+import { checkFormat, compileDraft04, draft04SchemaErrors, EMERGENCY_KEYWORD, formatPath, pointerToPath, reportSchemaErrors } from './schema-check';
 import type { JsonFile } from './source';
 
 /** AppConfig's limit on a validator's content. */
@@ -30,9 +30,9 @@ export function compileOpsSchema(json: JsonFile, canonical: (v: unknown) => stri
   const key = validationKey(content);
   let validate = compiledSchemas.get(key);
   if (!validate) {
-    const ajv = draft04();
-    if (!ajv.validateSchema(json.value as object)) {
-      reportSchemaErrors(ajv.errors ?? [], (p, which) => (which === 'key' ? json.locateKey(p) : json.locate(p)), diags, 'ops/schema-not-draft-04');
+    const schemaErrors = draft04SchemaErrors(json.value as object);
+    if (schemaErrors) {
+      reportSchemaErrors(schemaErrors, (p, which) => (which === 'key' ? json.locateKey(p) : json.locate(p)), diags, 'ops/schema-not-draft-04');
       return undefined;
     }
     try {

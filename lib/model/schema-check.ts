@@ -5,31 +5,36 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import AjvDraft04 from 'ajv-draft-04';
-import addFormats from 'ajv-formats';
 import { didYouMean, type Diagnostics, type Location } from './diagnostics';
+import { DRAFT04_AJV_OPTIONS, DRAFT04_META_ID, draft04MetaValidator, formatSchemaValidator, type FormatName } from './format-validators';
 import type { JsonFile } from './source';
+
+export type { FormatName } from './format-validators';
 
 /** The format schemas ship with dynconf, beside the data that declares them. */
 export const FORMAT_SCHEMA_DIR = path.resolve(__dirname, '../../config/schemas');
 
-export type FormatName = 'workload' | 'flags' | 'ops-schema' | 'layout';
+const formatValidators = new Map<FormatName, { validate: ValidateFunction; schema: object }>();
 
-let formatAjv: Ajv | undefined;
-const formatValidators = new Map<FormatName, ValidateFunction>();
+function format(name: FormatName): { validate: ValidateFunction; schema: object } {
+  let f = formatValidators.get(name);
+  if (!f) {
+    const text = fs.readFileSync(path.join(FORMAT_SCHEMA_DIR, `${name}.schema.json`), 'utf8');
+    f = { validate: formatSchemaValidator(name, text), schema: JSON.parse(text) as object };
+    formatValidators.set(name, f);
+  }
+  return f;
+}
 
 export function formatValidator(name: FormatName): ValidateFunction {
-  let v = formatValidators.get(name);
-  if (!v) {
-    // ownProperties: a `properties` or `required` check must not find Object.prototype's
-    // members (toString, valueOf...) on a value that lacks them.
-    formatAjv ??= addFormats(new Ajv({ allErrors: true, strict: false, verbose: true, ownProperties: true }), ['date']);
-    const schema = JSON.parse(fs.readFileSync(path.join(FORMAT_SCHEMA_DIR, `${name}.schema.json`), 'utf8')) as object;
-    v = formatAjv.compile(schema);
-    formatValidators.set(name, v);
-  }
-  return v;
+  return format(name).validate;
+}
+
+/** A format schema as config/schemas/ holds it. */
+export function formatSchema(name: FormatName): object {
+  return format(name).schema;
 }
 
 let sharedDraft04: AjvDraft04 | undefined;
@@ -51,16 +56,37 @@ export function draft04(): AjvDraft04 {
   // Formats are left unknown-tolerant: AppConfig's validator ignores formats it does not know.
   // ownProperties: JSON has no prototype; a property named valueOf is present only when written.
   if (!sharedDraft04) {
-    sharedDraft04 = new AjvDraft04({ allErrors: true, strict: false, validateFormats: false, verbose: true, addUsedSchema: false, ownProperties: true });
+    // validateSchema: false, because draft04SchemaErrors checks every schema first, with the
+    // meta-schema validator the compiled CLI has ready (./format-validators): Ajv's own
+    // check would compile the meta-schema again.
+    sharedDraft04 = new AjvDraft04({ ...DRAFT04_AJV_OPTIONS, validateSchema: false });
     // A keyword without code: an annotation. Its values are checked, with locations, by checkEmergencyMarks.
     sharedDraft04.addKeyword({ keyword: EMERGENCY_KEYWORD });
   }
   return sharedDraft04;
 }
 
-/** Compile a draft-04 schema without keeping it in the shared instance's cache. */
+/**
+ * What ajv.validateSchema says of a schema (which Ajv's compile asks first): its errors
+ * against the meta-schema its `$schema` names, or undefined when it conforms. Draft-04's
+ * own (named, or by default) is checked with draft04MetaValidator; any other `$schema` goes
+ * to Ajv as before, which reports what it does not know.
+ */
+export function draft04SchemaErrors(schema: object): ErrorObject[] | undefined {
+  const ajv = draft04();
+  const $schema = (schema as { $schema?: unknown }).$schema;
+  if (!$schema || $schema === DRAFT04_META_ID || $schema === `${DRAFT04_META_ID}#`) {
+    const validate = draft04MetaValidator(ajv);
+    return validate(schema) ? undefined : (validate.errors ?? []);
+  }
+  return ajv.validateSchema(schema) ? undefined : (ajv.errors ?? []);
+}
+
+/** Compile a draft-04 schema without keeping it in the shared instance's cache; throws, as Ajv's compile does, on a schema its meta-schema rejects. */
 export function compileDraft04(schema: object): ValidateFunction {
   const ajv = draft04();
+  const errors = typeof schema === 'boolean' ? undefined : draft04SchemaErrors(schema);
+  if (errors) throw new Error(`schema is invalid: ${ajv.errorsText(errors)}`);
   try {
     return ajv.compile(schema);
   } finally {

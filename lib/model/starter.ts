@@ -4,7 +4,7 @@
  * files `dynconf new app` writes are the same content, and so that `dynconf new` checks a
  * name with the very pattern validate applies (read from the format schemas, not copied).
  */
-import { formatValidator, type FormatName } from './schema-check';
+import { formatSchema, type FormatName } from './schema-check';
 
 /** The `$schema` every ops schema declares: AppConfig's JSON_SCHEMA validators speak draft-04. */
 export const DRAFT_04 = 'http://json-schema.org/draft-04/schema#';
@@ -48,7 +48,7 @@ export function oneLine(value: unknown): string {
 }
 
 function patternAt(format: FormatName, jsonPath: readonly string[]): RegExp {
-  let node: unknown = formatValidator(format).schema;
+  let node: unknown = formatSchema(format);
   for (const key of jsonPath) node = (node as Record<string, unknown> | undefined)?.[key];
   if (typeof node !== 'string') throw new Error(`config/schemas/${format}.schema.json has no pattern at ${jsonPath.join('.')}`);
   // eslint-disable-next-line security/detect-non-literal-regexp -- a pattern from the project's own config/schemas/*.schema.json, not input
