@@ -51,9 +51,14 @@ export const DRAFT04_AJV_OPTIONS = { allErrors: true, strict: false, validateFor
 /** The id ajv-draft-04 registers draft-04's meta-schema under. */
 export const DRAFT04_META_ID = 'http://json-schema.org/draft-04/schema';
 
-/** The validator of draft-04's meta-schema: from the sources, the one `ajv` (the shared draft-04 instance) compiles. */
-export function draft04MetaValidator(ajv: AjvDraft04): ValidateFunction {
-  const validate = ajv.getSchema(DRAFT04_META_ID);
+/**
+ * The validator of draft-04's meta-schema: from the sources, the one the shared draft-04
+ * instance compiles. A function, not the instance: the build's replacement never creates
+ * one, so a run whose ops validators all come from the cache (lib/cli/schema-cache.ts)
+ * never loads Ajv.
+ */
+export function draft04MetaValidator(ajv: () => AjvDraft04): ValidateFunction {
+  const validate = ajv().getSchema(DRAFT04_META_ID);
   if (!validate) throw new Error(`ajv-draft-04 no longer registers its meta-schema as ${DRAFT04_META_ID}`);
   return validate;
 }

@@ -13,5 +13,5 @@ export { constraintProblem, featureFlagsDocument, FeatureFlagsWriter, type Featu
 export { EMERGENCY_MARKS, emergencyMarkAt, hostedValidatorContent, overlay, type EmergencyMark } from './ops';
 export * from './diff';
 export * from './quotas';
-export { compileDraft04, EMERGENCY_KEYWORD } from './schema-check';
+export { compileDraft04, compiledSchemaKey, EMERGENCY_KEYWORD, type CompiledSchemaCache } from './schema-check';
 export { emergencyChanges, type ChangedDocument, type EmergencyChange, type EmergencyReport, type EmergencySources, type EmergencySubject } from './emergency';

@@ -9,7 +9,7 @@ import { checkLayoutApplications, checkPartsWithinBudget, checkSlicesFit, LAYOUT
 import { MAX_DOCUMENT_BYTES, type ApplicationModel, type ConfigDocument, type Model, type ProfileName } from './model';
 import { checkOpsEnvironment, compileOpsSchema, overlay, withoutSchemaKey, type OpsSchema } from './ops';
 import { checkServiceQuotas } from './quotas';
-import { checkFormat } from './schema-check';
+import { checkFormat, type CompiledSchemaCache } from './schema-check';
 import { scanForSecrets } from './secrets';
 import { DiskTree, parseFile, reportOther, type DirEntry, type JsonFile, type SourceTree } from './source';
 import { applicationNamePattern, oneLine, starterOpsDefault, starterOpsSchema } from './starter';
@@ -31,6 +31,11 @@ export interface LoadOptions {
    * (each application's documents still are).
    */
   readonly withoutLayout?: boolean;
+  /**
+   * Compiled ops-schema validators kept between runs (the CLI's: lib/cli/schema-cache.ts).
+   * Without it every distinct schema is compiled, as CI and synth always do.
+   */
+  readonly compiledSchemaCache?: CompiledSchemaCache;
 }
 
 export interface LoadResult {
@@ -125,7 +130,7 @@ function loadChecked(tree: SourceTree, options: LoadOptions, diags: Diagnostics)
 
   const found: Found = { flagsFiles: new Set(), opsDirs: new Set(), undeclared: new Map() };
   const flagsByApp = loadFlags(tree, diags, { environments, appNames, today, strict, workloadJson, found });
-  const opsByApp = loadOps(tree, diags, { environments, appNames, workloadJson, found });
+  const opsByApp = loadOps(tree, diags, { environments, appNames, workloadJson, found }, options.compiledSchemaCache);
   const layoutJson = options.withoutLayout ? undefined : readLayout(tree, diags);
   // `dynconf layout` needs a workspace that compiles: when something else is broken, its fix says so.
   const othersFailing = diags.hasErrors();
@@ -367,7 +372,7 @@ interface OpsResult {
   readonly values: ReadonlyMap<string, unknown>;
 }
 
-function loadOps(tree: SourceTree, diags: Diagnostics, ctx: Context): Map<string, OpsResult> {
+function loadOps(tree: SourceTree, diags: Diagnostics, ctx: Context, cache: CompiledSchemaCache | undefined): Map<string, OpsResult> {
   const out = new Map<string, OpsResult>();
   const appDirs = listRequired(tree, OPS_DIR, diags, {
     message: `the ${OPS_DIR}/ directory does not exist`,
@@ -402,7 +407,7 @@ function loadOps(tree: SourceTree, diags: Diagnostics, ctx: Context): Map<string
     const schemaJson = readJson(tree, `${dir}/schema.json`, diags, createOpsFiles(app, ['schema.json']));
     const defaultsJson = readJson(tree, `${dir}/default.json`, diags, createOpsFiles(app, ['default.json']));
     if (defaultsJson) scanForSecrets(defaultsJson, diags);
-    const schema = schemaJson ? compileOpsSchema(schemaJson, canonicalJson, diags) : undefined;
+    const schema = schemaJson ? compileOpsSchema(schemaJson, canonicalJson, diags, cache) : undefined;
 
     const overrides = new Map<string, JsonFile>();
     for (const f of files) {

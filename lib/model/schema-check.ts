@@ -3,10 +3,11 @@
  * schemas in config/schemas/ (draft-07) and for each app's ops schema (draft-04, as
  * AppConfig runs it).
  */
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ErrorObject, ValidateFunction } from 'ajv';
-import AjvDraft04 from 'ajv-draft-04';
+import type AjvDraft04 from 'ajv-draft-04';
 import { didYouMean, type Diagnostics, type Location } from './diagnostics';
 import { DRAFT04_AJV_OPTIONS, DRAFT04_META_ID, draft04MetaValidator, formatSchemaValidator, type FormatName } from './format-validators';
 import type { JsonFile } from './source';
@@ -59,7 +60,11 @@ export function draft04(): AjvDraft04 {
     // validateSchema: false, because draft04SchemaErrors checks every schema first, with the
     // meta-schema validator the compiled CLI has ready (./format-validators): Ajv's own
     // check would compile the meta-schema again.
-    sharedDraft04 = new AjvDraft04({ ...DRAFT04_AJV_OPTIONS, validateSchema: false });
+    // Required here, not at the top: a run whose ops validators all come from the cache
+    // (CompiledSchemaCache) never needs Ajv, whose loading is a fifth of `dynconf validate`.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy on purpose, see above
+    const Draft04 = (require('ajv-draft-04') as { default: typeof AjvDraft04 }).default;
+    sharedDraft04 = new Draft04({ ...DRAFT04_AJV_OPTIONS, validateSchema: false });
     // A keyword without code: an annotation. Its values are checked, with locations, by checkEmergencyMarks.
     sharedDraft04.addKeyword({ keyword: EMERGENCY_KEYWORD });
   }
@@ -73,26 +78,70 @@ export function draft04(): AjvDraft04 {
  * to Ajv as before, which reports what it does not know.
  */
 export function draft04SchemaErrors(schema: object): ErrorObject[] | undefined {
-  const ajv = draft04();
   const $schema = (schema as { $schema?: unknown }).$schema;
   if (!$schema || $schema === DRAFT04_META_ID || $schema === `${DRAFT04_META_ID}#`) {
-    const validate = draft04MetaValidator(ajv);
+    const validate = draft04MetaValidator(draft04);
     return validate(schema) ? undefined : (validate.errors ?? []);
   }
+  const ajv = draft04();
   return ajv.validateSchema(schema) ? undefined : (ajv.errors ?? []);
 }
 
+/**
+ * Where compiled ops-schema validators are kept between runs (the CLI's is
+ * lib/cli/schema-cache.ts), keyed by what decides the compiled code: the schema and the
+ * compiler. `load` returns undefined for anything it does not have intact.
+ */
+export interface CompiledSchemaCache {
+  load(key: string): ValidateFunction | undefined;
+  /** `source`: a CommonJS module exporting the validator (Ajv's standalone code). */
+  save(key: string, source: string): void;
+}
+
 /** Compile a draft-04 schema without keeping it in the shared instance's cache; throws, as Ajv's compile does, on a schema its meta-schema rejects. */
-export function compileDraft04(schema: object): ValidateFunction {
-  const ajv = draft04();
+export function compileDraft04(schema: object, cache?: CompiledSchemaCache): ValidateFunction {
   const errors = typeof schema === 'boolean' ? undefined : draft04SchemaErrors(schema);
-  if (errors) throw new Error(`schema is invalid: ${ajv.errorsText(errors)}`);
+  if (errors) throw new Error(`schema is invalid: ${draft04().errorsText(errors)}`);
+  const key = cache ? compiledSchemaKey(schema) : undefined;
+  const cached = key === undefined ? undefined : cache!.load(key);
+  if (cached) return cached;
+  const ajv = key === undefined ? draft04() : draft04WithSource();
   try {
-    return ajv.compile(schema);
+    const validate = ajv.compile(schema);
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- only when there is a cache to fill
+    if (key !== undefined) cache!.save(key, (require('ajv/dist/standalone') as { default: (ajv: AjvDraft04, fn: ValidateFunction) => string }).default(ajv, validate));
+    return validate;
   } finally {
     ajv.removeSchema(schema);
   }
 }
+
+let draft04Source: AjvDraft04 | undefined;
+
+/** The draft-04 instance again, also keeping each validator's code for Ajv's standalone generation. */
+function draft04WithSource(): AjvDraft04 {
+  if (!draft04Source) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy, as in draft04()
+    const Draft04 = (require('ajv-draft-04') as { default: typeof AjvDraft04 }).default;
+    draft04Source = new Draft04({ ...DRAFT04_AJV_OPTIONS, validateSchema: false, code: { source: true } });
+    draft04Source.addKeyword({ keyword: EMERGENCY_KEYWORD });
+  }
+  return draft04Source;
+}
+
+/**
+ * The cache key of a schema's compiled validator: the schema and everything that shapes the
+ * code Ajv generates for it (Ajv's and ajv-draft-04's versions, the options, dynconf's
+ * keyword). COMPILED_SCHEMA_FORMAT changes when dynconf compiles differently otherwise.
+ */
+export function compiledSchemaKey(schema: object): string {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- package.json files: versions, not code
+  const versions = [(require('ajv/package.json') as { version: string }).version, (require('ajv-draft-04/package.json') as { version: string }).version];
+  const what = JSON.stringify([COMPILED_SCHEMA_FORMAT, versions, DRAFT04_AJV_OPTIONS, EMERGENCY_KEYWORD, schema]);
+  return createHash('sha256').update(what).digest('hex');
+}
+
+const COMPILED_SCHEMA_FORMAT = 1;
 
 /** Validate a parsed file against a format schema; true when it conforms. */
 export function checkFormat(json: JsonFile, name: FormatName, diags: Diagnostics, rule = `${name}/schema`): boolean {

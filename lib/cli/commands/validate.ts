@@ -1,6 +1,7 @@
 import { loadWorkspace, DiskTree } from '../../model';
 import { choiceOption, EXIT_FAILURE, EXIT_OK, type Command } from '../command';
 import { formatDiagnosticStyled, styleFor } from '../output';
+import { schemaCacheFor } from '../schema-cache';
 import { ROOT_OPTION, summary, workspaceRoot } from '../workspace';
 
 export const validateCommand: Command = {
@@ -19,7 +20,9 @@ because a change to one file can break another.`,
   allowPositionals: true,
   async run(args, io) {
     const format = choiceOption(args, 'format', ['text', 'json'] as const, 'text');
-    const result = loadWorkspace(new DiskTree(workspaceRoot(args, io)), { strict: args.values.strict === true });
+    // Compiled ops-schema validators from earlier runs (not in CI): see ../schema-cache.
+    const compiledSchemaCache = schemaCacheFor(io.env, (line) => io.stderr.write(`${line}\n`));
+    const result = loadWorkspace(new DiskTree(workspaceRoot(args, io)), { strict: args.values.strict === true, compiledSchemaCache });
     const errors = result.diagnostics.filter((d) => d.severity === 'error').length;
     if (format === 'json') {
       io.stdout.write(`${JSON.stringify({ ok: errors === 0, errors, warnings: result.diagnostics.length - errors, diagnostics: result.diagnostics }, null, 2)}\n`);
