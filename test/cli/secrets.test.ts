@@ -6,6 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { plainJsonConfig } from '../../lib/cli/commands/secrets';
 import { main } from '../../lib/cli/main';
 import { captureIO, rmrf, tempDir } from '../support/workspace';
 
@@ -126,6 +127,31 @@ test('the configuration is the repository\'s: what it allows and the severities 
   const warned = await run('flags/app.json');
   expect(warned.code).toBe(1);
   expect(warned.out).toMatch(/^flags\/app\.json:3:\d+ warning /m);
+});
+
+test('the plain .secretlintrc.json is read directly; any other form goes to secretlint\'s loader, with the same findings as the CLI', async () => {
+  expect(plainJsonConfig(REPO)?.rules.map((r) => r.id)).toEqual(['@secretlint/secretlint-rule-preset-recommend']);
+  expect(plainJsonConfig(dir)).toBeDefined();
+  const preset = '@secretlint/secretlint-rule-preset-recommend';
+  const others: Record<string, string> = {
+    // JSON5, which secretlint's loader reads: a comment and a trailing comma
+    'comments and a trailing comma': `{\n  // the recommended rules\n  "rules": [{ "id": "${preset}", "rules": [{ "id": "@secretlint/secretlint-rule-slack", "allowMessageIds": ["SLACK_TOKEN"] }] },],\n}\n`,
+    // a short rule name, which secretlint's loader expands
+    'a short rule name': JSON.stringify({ rules: [{ id: '@secretlint/preset-recommend' }] }),
+  };
+  for (const [what, text] of Object.entries(others)) {
+    fs.writeFileSync(path.join(dir, '.secretlintrc.json'), text);
+    expect([what, plainJsonConfig(dir)]).toEqual([what, undefined]);
+    const cli = secretlintFindings(ALL);
+    expect([what, dynconfFindings((await run(...ALL)).out)]).toEqual([what, cli.findings]);
+  }
+  // A config file secretlint's loader reads before .secretlintrc.json.
+  fs.writeFileSync(path.join(dir, '.secretlintrc.json'), JSON.stringify({ rules: [{ id: preset }] }));
+  fs.writeFileSync(path.join(dir, '.secretlintrc.js'), `module.exports = { rules: [{ id: '${preset}', rules: [{ id: '@secretlint/secretlint-rule-github', allowMessageIds: ['GITHUB_TOKEN'] }] }] };\n`);
+  expect(plainJsonConfig(dir)).toBeUndefined();
+  const cli = secretlintFindings(ALL);
+  expect(cli.findings.some((f) => f.startsWith('flags/app.json'))).toBe(false);
+  expect(dynconfFindings((await run(...ALL)).out)).toEqual(cli.findings);
 });
 
 test('no configuration, a missing file, no files: errors that say what to do, exit non-zero', async () => {

@@ -16,6 +16,7 @@ import * as path from 'node:path';
 import * as nodeModule from 'node:module';
 import type * as ConfigLoader from '@secretlint/config-loader';
 import type * as Core from '@secretlint/core';
+import type { SecretLintCoreConfig } from '@secretlint/types';
 import ignore from 'ignore';
 import { CommandError, EXIT_FAILURE, EXIT_OK, UsageError, type Command } from '../command';
 import { ROOT_OPTION, workspaceRoot } from '../workspace';
@@ -61,11 +62,10 @@ secretlint CLI.`,
       return EXIT_OK;
     }
     // Loaded only by this verb, and only when there is something to scan.
-    const { loadConfig } = requireEsModule<typeof ConfigLoader>('@secretlint/config-loader');
     const { lintSource } = requireEsModule<typeof Core>('@secretlint/core');
-    let loaded: Awaited<ReturnType<typeof loadConfig>>;
+    let config: SecretLintCoreConfig;
     try {
-      loaded = await loadConfig({ cwd: root });
+      config = plainJsonConfig(root) ?? (await requireEsModule<typeof ConfigLoader>('@secretlint/config-loader').loadConfig({ cwd: root })).config;
     } catch (e) {
       throw new CommandError(`cannot load the secretlint configuration of ${root}: ${(e as Error).message.split('\n')[0]}; fix .secretlintrc.json (https://github.com/secretlint/secretlint#configuration)`);
     }
@@ -79,7 +79,7 @@ secretlint CLI.`,
       }
       const result = await lintSource({
         source: { filePath: file, content, ext: path.extname(file), contentType: 'text' },
-        options: { config: loaded.config, maskSecrets: true },
+        options: { config, maskSecrets: true },
       });
       // Every message fails, whatever its severity, as in secretlint's CLI (@secretlint/node: ok = no messages).
       for (const m of result.messages) {
@@ -108,4 +108,61 @@ function ignoreRules(root: string): ReturnType<typeof ignore> {
 function requireEsModule<T>(specifier: string): T {
   const load = (nodeModule as unknown as { _load(request: string, parent: unknown, isMain: boolean): unknown })._load;
   return load(require.resolve(specifier), null, false) as T;
+}
+
+/** Where secretlint's loader (rc-config-loader) looks in a folder, in its order, before .secretlintrc.json. */
+const CONFIG_FILES_BEFORE_JSON = ['.secretlintrc.cjs', '.secretlintrc.js'];
+/** A full rule package name, which secretlint's loader uses as it is (a short name it expands). */
+// eslint-disable-next-line security/detect-unsafe-regex -- linear: the optional scope ends at its one '/', and the rest is one character class
+const RULE_PACKAGE = /^(@[\w.-]+\/)?secretlint-rule-[\w.-]+$/;
+const RULE_KEYS = new Set(['id', 'options', 'disabled', 'severity', 'allowMessageIds']);
+const PRESET_KEYS = new Set([...RULE_KEYS, 'rules']);
+
+/**
+ * The configuration secretlint's loader would build from the root's .secretlintrc.json, when
+ * that file is the plain kind this repository has: strict JSON, `rules` (and `sharedOptions`)
+ * only, each rule a package named secretlint-rule-* (found where secretlint's loader finds them). That loader and its
+ * checks (Ajv, rc-config-loader, JSON5, YAML) cost more to load than the whole scan, on every
+ * commit. Anything else (another config file first in the loader's order, comments, short rule
+ * names, keys this does not know) returns undefined and goes to secretlint's own loader, which
+ * reads every form and reports every mistake. Built as @secretlint/config-loader builds it
+ * (loadPackagesFromConfigDescriptor); test/cli/secrets.test.ts compares the findings with the
+ * secretlint CLI's under several configurations.
+ */
+export function plainJsonConfig(root: string): SecretLintCoreConfig | undefined {
+  if (CONFIG_FILES_BEFORE_JSON.some((f) => fs.existsSync(path.join(root, f)))) return undefined;
+  let descriptor: unknown;
+  try {
+    descriptor = JSON.parse(fs.readFileSync(path.join(root, '.secretlintrc.json'), 'utf8'));
+  } catch {
+    return undefined; // absent, or JSON5 that only secretlint's loader reads
+  }
+  if (!isObject(descriptor) || !Object.keys(descriptor).every((k) => k === 'rules' || k === 'sharedOptions') || !Array.isArray(descriptor.rules)) return undefined;
+  const rules: SecretLintCoreConfig['rules'][number][] = [];
+  for (const entry of descriptor.rules as unknown[]) {
+    if (!isObject(entry) || typeof entry.id !== 'string' || !RULE_PACKAGE.test(entry.id)) return undefined;
+    if (!Object.keys(entry).every((k) => PRESET_KEYS.has(k))) return undefined;
+    let resolved: string;
+    try {
+      // From dynconf's node_modules, as secretlint's loader resolves rules from its own.
+      resolved = require.resolve(entry.id);
+    } catch {
+      return undefined;
+    }
+    const creator = (requireEsModule<{ creator?: { meta?: { type?: string } } }>(resolved)).creator;
+    if (!creator) return undefined;
+    if (creator.meta?.type === 'preset') {
+      const inner = entry.rules;
+      if (inner !== undefined && !(Array.isArray(inner) && inner.every((r) => isObject(r) && typeof r.id === 'string' && Object.keys(r).every((k) => RULE_KEYS.has(k))))) return undefined;
+      rules.push({ id: entry.id, rule: creator, rules: (inner as Record<string, unknown>[] | undefined)?.map((r) => ({ ...r, type: 'rule' })), options: entry.options, disabled: entry.disabled } as never);
+    } else {
+      if (entry.rules !== undefined) return undefined;
+      rules.push({ id: entry.id, rule: creator, options: entry.options, severity: entry.severity, disabled: entry.disabled, allowMessageIds: entry.allowMessageIds } as never);
+    }
+  }
+  return { sharedOptions: descriptor.sharedOptions, rules } as SecretLintCoreConfig;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
