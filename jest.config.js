@@ -41,11 +41,16 @@ function chromiumTests() {
 
 const escapeRegExp = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const CHROMIUM_TESTS = SELECTION ? chromiumTests() : [];
+// Once per run: jest also loads this file in each worker process it starts (coverage runs
+// replace theirs). A worker is told by its script, not by JEST_WORKER_ID, which a jest that a
+// test starts (test/pipeline/test-selection.test.ts) inherits.
+const IN_JEST_WORKER = /[\\/]jest-worker[\\/]build[\\/]/.test(process.argv[1] ?? '');
+const SAY = IN_JEST_WORKER ? () => undefined : (line) => process.stderr.write(line);
 if (SELECTION === 'without-chromium') {
-  process.stderr.write(`jest.config.js: DYNCONF_TESTS=without-chromium: leaving out the ${CHROMIUM_TESTS.length} Chromium tests (${CHROMIUM_TESTS.join(', ')}); DYNCONF_TESTS=chromium-only runs them (the pipeline's BrowserTests action)\n`);
+  SAY(`jest.config.js: DYNCONF_TESTS=without-chromium: leaving out the ${CHROMIUM_TESTS.length} Chromium tests (${CHROMIUM_TESTS.join(', ')}); DYNCONF_TESTS=chromium-only runs them (the pipeline's BrowserTests action)\n`);
 } else if (SELECTION === 'chromium-only') {
   if (CHROMIUM_TESTS.length === 0) throw new Error('jest.config.js: DYNCONF_TESTS=chromium-only: no test file imports test/runtime/browser-support.ts');
-  process.stderr.write(`jest.config.js: DYNCONF_TESTS=chromium-only: running only the ${CHROMIUM_TESTS.length} Chromium tests (${CHROMIUM_TESTS.join(', ')})\n`);
+  SAY(`jest.config.js: DYNCONF_TESTS=chromium-only: running only the ${CHROMIUM_TESTS.length} Chromium tests (${CHROMIUM_TESTS.join(', ')})\n`);
 }
 
 // Coverage is on for `npm test` (npm sets npm_lifecycle_event to the script's name) and off
