@@ -185,7 +185,7 @@ function sourceDirnamePlugin({ standalone }) {
  */
 function standaloneRewrites(file, contents) {
   if (path.relative(ROOT, file).split(path.sep).join('/') !== 'lib/model/secrets.ts') return contents;
-  const from = 'load(require.resolve(PRESET), null, false)';
+  const from = 'requireEsModule(PRESET)';
   if (contents.split(from).length !== 2) throw new Error(`lib/model/secrets.ts no longer contains '${from}' once; update standaloneRewrites in scripts/build-cli.js`);
   return contents.replace(from, "require('@secretlint/secretlint-rule-preset-recommend')");
 }

@@ -74,9 +74,8 @@ export class DiskSchemaCache implements CompiledSchemaCache {
     const tmp = `${file}.${process.pid}.tmp`;
     try {
       fs.mkdirSync(this.dir, { recursive: true });
-      if (fs.readdirSync(this.dir).length >= MAX_CACHED_VALIDATORS) {
-        for (const f of fs.readdirSync(this.dir)) fs.rmSync(path.join(this.dir, f), { force: true });
-      }
+      const entries = fs.readdirSync(this.dir);
+      if (entries.length >= MAX_CACHED_VALIDATORS) for (const f of entries) fs.rmSync(path.join(this.dir, f), { force: true });
       // Written whole, then renamed: a reader sees the old file, the new one, or none.
       fs.writeFileSync(tmp, `${HEADER}${sha256(source)}\n${source}`);
       fs.renameSync(tmp, file);

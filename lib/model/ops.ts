@@ -6,7 +6,7 @@
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { canonicalJson } from './canonical';
 import { didYouMean, type Diagnostics, type Location } from './diagnostics';
-import { checkFormat, compileDraft04, draft04SchemaErrors, EMERGENCY_KEYWORD, formatPath, pointerToPath, reportSchemaErrors, type CompiledSchemaCache } from './schema-check';
+import { checkFormat, compileCheckedDraft04, draft04SchemaErrors, EMERGENCY_KEYWORD, formatPath, pointerToPath, reportSchemaErrors, type CompiledSchemaCache } from './schema-check';
 import type { JsonFile } from './source';
 
 /** AppConfig's limit on a validator's content. */
@@ -36,7 +36,7 @@ export function compileOpsSchema(json: JsonFile, canonical: (v: unknown) => stri
       return undefined;
     }
     try {
-      validate = compileDraft04(json.value as object, cache);
+      validate = compileCheckedDraft04(json.value as object, cache);
     } catch (e) {
       diags.error(json.locate([]), 'ops/schema-not-draft-04', `schema does not compile under draft-04: ${(e as Error).message}`, {
         fix: 'AppConfig validators speak draft-04: use "exclusiveMinimum": true with "minimum", "id" not "$id", and local $refs only',

@@ -62,13 +62,19 @@ export function draft04(): AjvDraft04 {
     // check would compile the meta-schema again.
     // Required here, not at the top: a run whose ops validators all come from the cache
     // (CompiledSchemaCache) never needs Ajv, whose loading is a fifth of `dynconf validate`.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy on purpose, see above
-    const Draft04 = (require('ajv-draft-04') as { default: typeof AjvDraft04 }).default;
-    sharedDraft04 = new Draft04({ ...DRAFT04_AJV_OPTIONS, validateSchema: false });
-    // A keyword without code: an annotation. Its values are checked, with locations, by checkEmergencyMarks.
-    sharedDraft04.addKeyword({ keyword: EMERGENCY_KEYWORD });
+    sharedDraft04 = newDraft04(false);
   }
   return sharedDraft04;
+}
+
+/** A draft-04 instance as draft04() describes it; `source`: also keep each validator's code, for Ajv's standalone generation. */
+function newDraft04(source: boolean): AjvDraft04 {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy on purpose, see draft04()
+  const Draft04 = (require('ajv-draft-04') as { default: typeof AjvDraft04 }).default;
+  const ajv = new Draft04({ ...DRAFT04_AJV_OPTIONS, validateSchema: false, ...(source ? { code: { source: true } } : {}) });
+  // A keyword without code: an annotation. Its values are checked, with locations, by checkEmergencyMarks.
+  ajv.addKeyword({ keyword: EMERGENCY_KEYWORD });
+  return ajv;
 }
 
 /**
@@ -102,6 +108,11 @@ export interface CompiledSchemaCache {
 export function compileDraft04(schema: object, cache?: CompiledSchemaCache): ValidateFunction {
   const errors = typeof schema === 'boolean' ? undefined : draft04SchemaErrors(schema);
   if (errors) throw new Error(`schema is invalid: ${draft04().errorsText(errors)}`);
+  return compileCheckedDraft04(schema, cache);
+}
+
+/** compileDraft04 for a schema whose draft04SchemaErrors the caller has already found empty (./ops checks it first, to report its errors with locations). */
+export function compileCheckedDraft04(schema: object, cache?: CompiledSchemaCache): ValidateFunction {
   const key = cache ? compiledSchemaKey(schema) : undefined;
   const cached = key === undefined ? undefined : cache!.load(key);
   if (cached) return cached;
@@ -120,13 +131,7 @@ let draft04Source: AjvDraft04 | undefined;
 
 /** The draft-04 instance again, also keeping each validator's code for Ajv's standalone generation. */
 function draft04WithSource(): AjvDraft04 {
-  if (!draft04Source) {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy, as in draft04()
-    const Draft04 = (require('ajv-draft-04') as { default: typeof AjvDraft04 }).default;
-    draft04Source = new Draft04({ ...DRAFT04_AJV_OPTIONS, validateSchema: false, code: { source: true } });
-    draft04Source.addKeyword({ keyword: EMERGENCY_KEYWORD });
-  }
-  return draft04Source;
+  return (draft04Source ??= newDraft04(true));
 }
 
 /**
@@ -136,12 +141,13 @@ function draft04WithSource(): AjvDraft04 {
  */
 export function compiledSchemaKey(schema: object): string {
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- package.json files: versions, not code
-  const versions = [(require('ajv/package.json') as { version: string }).version, (require('ajv-draft-04/package.json') as { version: string }).version];
-  const what = JSON.stringify([COMPILED_SCHEMA_FORMAT, versions, DRAFT04_AJV_OPTIONS, EMERGENCY_KEYWORD, schema]);
+  compilerVersions ??= [(require('ajv/package.json') as { version: string }).version, (require('ajv-draft-04/package.json') as { version: string }).version];
+  const what = JSON.stringify([COMPILED_SCHEMA_FORMAT, compilerVersions, DRAFT04_AJV_OPTIONS, EMERGENCY_KEYWORD, schema]);
   return createHash('sha256').update(what).digest('hex');
 }
 
 const COMPILED_SCHEMA_FORMAT = 1;
+let compilerVersions: string[] | undefined;
 
 /** Validate a parsed file against a format schema; true when it conforms. */
 export function checkFormat(json: JsonFile, name: FormatName, diags: Diagnostics, rule = `${name}/schema`): boolean {

@@ -17,8 +17,8 @@
  * Placeholders that documentation uses (AWS's `...EXAMPLE...` keys, `${VAR}`, `{{...}}`,
  * `<...>`) are not findings. Messages never repeat the secret: CI logs are not private.
  */
-import * as nodeModule from 'node:module';
 import type { Diagnostics } from './diagnostics';
+import { requireEsModule } from './es-module';
 import type { JsonFile } from './source';
 
 type JsonPath = (string | number)[];
@@ -102,13 +102,10 @@ let presetHandlers: readonly PresetHandler[] | undefined;
  */
 function loadPreset(): readonly PresetHandler[] {
   if (presetHandlers) return presetHandlers;
-  // The preset is an ES module and lib/ is CommonJS. Node (>= 20.19) require()s ES modules;
-  // jest's module registry does not before Node 24.9, so this asks Node's own loader, which
-  // behaves the same under node, tsx and jest.
-  const load = (nodeModule as unknown as { _load(request: string, parent: unknown, isMain: boolean): unknown })._load;
+  // The preset is an ES module and lib/ is CommonJS: see ./es-module.
   let mod: { rules?: unknown };
   try {
-    mod = load(require.resolve(PRESET), null, false) as { rules?: unknown };
+    mod = requireEsModule(PRESET);
   } catch (e) {
     throw new Error(`the secret scanner cannot load ${PRESET} (${(e as Error).message}); dynconf needs Node.js >= 20.19, which require()s ES modules`, { cause: e });
   }

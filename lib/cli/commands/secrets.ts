@@ -13,11 +13,11 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import * as nodeModule from 'node:module';
 import type * as ConfigLoader from '@secretlint/config-loader';
 import type * as Core from '@secretlint/core';
 import type { SecretLintCoreConfig } from '@secretlint/types';
 import ignore from 'ignore';
+import { requireEsModule } from '../../model/es-module';
 import { CommandError, EXIT_FAILURE, EXIT_OK, UsageError, type Command } from '../command';
 import { ROOT_OPTION, workspaceRoot } from '../workspace';
 
@@ -98,16 +98,6 @@ function ignoreRules(root: string): ReturnType<typeof ignore> {
   const file = path.join(root, IGNORE_FILE);
   if (fs.existsSync(file)) rules.add(fs.readFileSync(file, 'utf8'));
   return rules;
-}
-
-/**
- * secretlint's packages are ES modules and lib/ is CommonJS. Node (>= 20.19) require()s ES
- * modules; jest's module registry does not before Node 24.9, so this asks Node's own loader,
- * which behaves the same under node, tsx and jest (as lib/model/secrets.ts does for the preset).
- */
-function requireEsModule<T>(specifier: string): T {
-  const load = (nodeModule as unknown as { _load(request: string, parent: unknown, isMain: boolean): unknown })._load;
-  return load(require.resolve(specifier), null, false) as T;
 }
 
 /** Where secretlint's loader (rc-config-loader) looks in a folder, in its order, before .secretlintrc.json. */
