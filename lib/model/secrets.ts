@@ -230,51 +230,53 @@ const SECRET_FIELD = new RegExp(`${SECRET_WORD}$`, 'i');
 /** A value that stands for a secret rather than being one. */
 const PLACEHOLDER = /EXAMPLE|^\$\{.*\}$|^\{\{.*\}\}$|^<.*>$|^%s$|^\*+$|^x+$|^(?:arn:|\{\{resolve:|secretsmanager:|ssm:)/i;
 
-/** Strings shorter than this hold none of the shapes above (the shortest is `pwd=abc123`). */
-const MIN_LENGTH = 8;
+// Strings shorter than SCANNED_STRING_MIN_LENGTH (8) hold none of the shapes above (the
+// shortest is `pwd=abc123`): JsonFile.stringValues, which the scan reads, leaves them out.
 /** JSON inside JSON inside a string is followed this deep; deeper is reported as is. */
 const MAX_DECODE_DEPTH = 3;
 
 export function scanForSecrets(json: JsonFile, diags: Diagnostics): void {
-  const strings: { value: string; path: JsonPath; field: string }[] = [];
-  // Shorter strings hold none of the shapes: they are not collected, and their paths not copied.
-  walk(json.value, [], (value, p) => {
-    if (value.length >= MIN_LENGTH) strings.push({ value, path: [...p], field: p.length ? String(p[p.length - 1]) : '' });
-  });
+  // Every string value of at least SCANNED_STRING_MIN_LENGTH characters, in document order, with the key
+  // holding it; collected by the parse, so no walk here. Paths are found only for findings.
+  const { values, fields } = json.stringValues();
 
   const reported = new Set<number>();
   const report = (i: number, finding: Finding): void => {
     if (reported.has(i)) return;
     reported.add(i);
-    const s = strings[i]!;
-    diags.error(json.locate(s.path), 'policy/secret', finding.message ?? `value looks like ${finding.what}`, {
-      field: s.path.join('.'),
+    const path = json.stringValuePath(i);
+    diags.error(json.locate(path), 'policy/secret', finding.message ?? `value looks like ${finding.what}`, {
+      field: path.join('.'),
       fix: 'keep secrets in AWS Secrets Manager and put only its name or ARN here; rotate this one, it is in git history now',
     });
   };
 
-  strings.forEach((s, i) => {
-    const finding = scanText(s.value, 0) ?? (SECRET_FIELD.test(s.field) && looksRandom(s.value) ? { what: 'a secret', text: s.value, message: `'${s.field}' holds what looks like a secret` } : undefined);
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i]!;
+    // An array item's "field" is its index, and no index ends in a secret word.
+    const field = fields[i];
+    const finding = scanText(value, 0) ?? (field !== undefined && SECRET_FIELD.test(field) && looksRandom(value) ? { what: 'a secret', text: value, message: `'${field}' holds what looks like a secret` } : undefined);
     if (finding) report(i, finding);
-  });
+  }
 
   // The preset runs once over all remaining values of the file, one per line, rather than
   // once per value: 25 rules x every string would be most of validation's time.
-  const pending = strings.map((_s, i) => i).filter((i) => !reported.has(i));
+  const pending: number[] = [];
+  for (let i = 0; i < values.length; i++) if (!reported.has(i)) pending.push(i);
   if (pending.length === 0) return;
   const starts: number[] = [];
   let content = '';
   for (const i of pending) {
     starts.push(content.length);
     // A line break that no value contains keeps one value's key from pairing with the next value.
-    content += strings[i]!.value.replace(/[\r\n]/g, ' ') + '\n\n';
+    content += values[i]!.replace(/[\r\n]/g, ' ') + '\n\n';
   }
   for (const hit of runPreset(content, '')) {
     const k = upperBound(starts, hit.start) - 1;
     if (k < 0) continue;
     const i = pending[k]!;
     const matched = content.slice(hit.start, Math.max(hit.end, hit.start + 1));
-    if (PLACEHOLDER.test(matched) || /EXAMPLE/.test(strings[i]!.value.slice(hit.start - starts[k]!, hit.end - starts[k]! + 40))) continue;
+    if (PLACEHOLDER.test(matched) || /EXAMPLE/.test(values[i]!.slice(hit.start - starts[k]!, hit.end - starts[k]! + 40))) continue;
     report(i, { what: hit.what, text: matched });
   }
 }

@@ -192,6 +192,42 @@ export function own<T>(record: Readonly<Record<string, T>>, key: string): T | un
   return Object.hasOwn(record, key) ? record[key] : undefined;
 }
 
+/**
+ * Shorter strings are not collected by stringValues: the secret scan's shapes are all longer
+ * (the shortest, `pwd=abc123`, has 10 characters; see ./secrets).
+ */
+export const SCANNED_STRING_MIN_LENGTH = 8;
+
+/**
+ * A file's long string values (see JsonFile.stringValues), each with the key that holds it:
+ * `fields[i]` is the property name of `values[i]`, undefined for an array item or a file
+ * that is one string.
+ */
+export interface StringValues {
+  readonly values: readonly string[];
+  readonly fields: readonly (string | undefined)[];
+}
+
+/** stringValues for a file the structure pass did not cover: depth-first, keys in Object.keys order. */
+function collectStrings(value: unknown): StringValues {
+  const values: string[] = [];
+  const fields: (string | undefined)[] = [];
+  const visit = (v: unknown, field: string | undefined): void => {
+    if (typeof v === 'string') {
+      if (v.length >= SCANNED_STRING_MIN_LENGTH) {
+        values.push(v);
+        fields.push(field);
+      }
+    } else if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) visit(v[i], undefined);
+    } else if (v !== null && typeof v === 'object') {
+      for (const k of Object.keys(v)) visit((v as Record<string, unknown>)[k], k);
+    }
+  };
+  visit(value, undefined);
+  return { values, fields };
+}
+
 /** Deeper than this is a mistake or an attack; AppConfig documents are flat in practice. */
 export const MAX_JSON_DEPTH = 64;
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
@@ -204,13 +240,56 @@ const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 export class JsonFile {
   private lineStartsCache: number[] | undefined;
   private rootCache: Node | undefined;
+  private stringsCache: StringValues | undefined;
 
   constructor(
     readonly file: string,
     readonly text: string,
     /** The plain value. */
     readonly value: unknown,
-  ) {}
+    /** The value's long strings, when the parse already collected them (see stringValues). */
+    strings?: StringValues,
+  ) {
+    this.stringsCache = strings;
+  }
+
+  /**
+   * The string values (not keys) of at least SCANNED_STRING_MIN_LENGTH characters, in
+   * document order. parseJson collects them in the structure pass it makes over every clean
+   * file anyway, so the secret scan needs no walk of its own; otherwise they are collected
+   * here, on first use.
+   */
+  stringValues(): StringValues {
+    return (this.stringsCache ??= collectStrings(this.value));
+  }
+
+  /**
+   * The JSON path of stringValues().values[index]. Paths are not kept for every string:
+   * only a string that is reported needs one, and finding it again costs one walk.
+   */
+  stringValuePath(index: number): (string | number)[] {
+    const path: (string | number)[] = [];
+    let seen = 0;
+    const find = (v: unknown): boolean => {
+      if (typeof v === 'string') return v.length >= SCANNED_STRING_MIN_LENGTH && seen++ === index;
+      if (Array.isArray(v)) {
+        for (let i = 0; i < v.length; i++) {
+          path.push(i);
+          if (find(v[i])) return true;
+          path.pop();
+        }
+      } else if (v !== null && typeof v === 'object') {
+        for (const k of Object.keys(v)) {
+          path.push(k);
+          if (find((v as Record<string, unknown>)[k])) return true;
+          path.pop();
+        }
+      }
+      return false;
+    };
+    if (!find(this.value)) throw new Error(`${this.file} has no string value number ${index}`);
+    return path;
+  }
 
   private get lineStarts(): number[] {
     return (this.lineStartsCache ??= computeLineStarts(this.text));
@@ -315,7 +394,8 @@ export function parseJson(file: string, bytes: Uint8Array, diags: Diagnostics): 
   // The structure scan finds what JSON.parse hides (nesting too deep, duplicate and
   // forbidden keys) with their offsets. A file that the value itself shows to be clean of
   // them (cleanStructure) skips it: most files, at a fraction of its cost.
-  const scan = parsed && cleanStructure(text, value) ? CLEAN : scanStructure(text, MAX_JSON_DEPTH);
+  const strings = parsed ? cleanStructure(text, value) : undefined;
+  const scan = strings ? CLEAN : scanStructure(text, MAX_JSON_DEPTH);
   if (scan.tooDeepAt !== undefined) {
     diags.error(locationOf(scan.tooDeepAt), 'json/too-deep', `nesting is deeper than ${MAX_JSON_DEPTH} levels`, {
       fix: 'flatten the structure; configuration this deep cannot be reviewed',
@@ -336,7 +416,7 @@ export function parseJson(file: string, bytes: Uint8Array, diags: Diagnostics): 
     }
   }
   checkNumbers(text, locationOf, diags);
-  return new JsonFile(file, text, value);
+  return new JsonFile(file, text, value, strings);
 }
 
 /**
@@ -419,46 +499,78 @@ interface KeyProblem {
 const CLEAN: { tooDeepAt?: number; keyProblems: KeyProblem[] } = { keyProblems: [] };
 
 /**
- * True when the parsed value proves that scanStructure would find nothing: nesting within
- * MAX_JSON_DEPTH, no forbidden key, and no duplicate key. Duplicates are what JSON.parse
- * drops, so they are counted rather than looked for. Every `:` outside a string separates
- * a key from its value, so, with K keys written in the text,
+ * The file's long string values (see JsonFile.stringValues) when the parsed value proves
+ * that scanStructure would find nothing: nesting within MAX_JSON_DEPTH, no forbidden key,
+ * and no duplicate key; undefined otherwise. Duplicates are what JSON.parse drops, so they
+ * are counted rather than looked for. Every `:` outside a string separates a key from its
+ * value, so, with K keys written in the text,
  *   colons in the text = K + colons inside the strings as written.
  * The value holds P properties and, in its strings (keys and values), D colons. Without a
  * `\u` escape (which could write a colon that the text does not show), each string's
  * colons are the same written and decoded; a duplicate drops a key (P < K) and its value's
  * strings (D can only fall). So colons in the text - D >= K > P when there is a duplicate,
  * and it equals P exactly when there is none. Any doubt (an escape, a forbidden key, deep
- * nesting) returns false, and the exact scan decides.
+ * nesting, an enumerable property on Object.prototype) returns undefined, and the exact
+ * scan decides.
+ *
+ * The same pass collects the long strings for the secret scan: one walk of the value per
+ * file, not two.
  */
-function cleanStructure(text: string, value: unknown): boolean {
-  if (text.includes('\\u')) return false;
-  const stats = { properties: 0, colons: 0 };
-  if (!valueStats(value, 1, stats)) return false;
+function cleanStructure(text: string, value: unknown): StringValues | undefined {
+  if (text.includes('\\u') || !objectPrototypeIsPlain()) return undefined;
+  const stats: Stats = { properties: 0, colons: 0, values: [], fields: [] };
+  if (!valueStats(value, undefined, 1, stats)) return undefined;
   let colons = 0;
   for (let i = text.indexOf(':'); i >= 0; i = text.indexOf(':', i + 1)) colons++;
-  return colons - stats.colons === stats.properties;
+  return colons - stats.colons === stats.properties ? { values: stats.values, fields: stats.fields } : undefined;
 }
 
-/** Count properties and the colons in strings; false on a forbidden key or nesting past MAX_JSON_DEPTH. */
-function valueStats(v: unknown, depth: number, stats: { properties: number; colons: number }): boolean {
+/**
+ * valueStats walks objects with for-in, which reuses V8's per-shape key cache instead of
+ * allocating a key array per object (Object.keys): on a cold process that halves the walk.
+ * for-in also lists enumerable properties inherited from Object.prototype, which JSON.parse's
+ * objects inherit from; there are none unless code in the process added one, and then the
+ * fast path is not taken at all.
+ */
+function objectPrototypeIsPlain(): boolean {
+  // The loop only asks whether there is anything to list.
+  for (const _inherited in {}) return false;
+  return true;
+}
+
+interface Stats {
+  properties: number;
+  colons: number;
+  readonly values: string[];
+  readonly fields: (string | undefined)[];
+}
+
+/**
+ * Count properties and the colons in strings, and collect the long string values; false on
+ * a forbidden key or nesting past MAX_JSON_DEPTH. The order is Object.keys order (for-in
+ * lists own keys in the same order), as collectStrings and JsonFile.stringValuePath walk.
+ */
+function valueStats(v: unknown, field: string | undefined, depth: number, stats: Stats): boolean {
   if (typeof v === 'string') {
     for (let i = v.indexOf(':'); i >= 0; i = v.indexOf(':', i + 1)) stats.colons++;
+    if (v.length >= SCANNED_STRING_MIN_LENGTH) {
+      stats.values.push(v);
+      stats.fields.push(field);
+    }
     return true;
   }
   if (v === null || typeof v !== 'object') return true;
   if (depth > MAX_JSON_DEPTH) return false;
   if (Array.isArray(v)) {
-    for (let i = 0; i < v.length; i++) if (!valueStats(v[i], depth + 1, stats)) return false;
+    for (let i = 0; i < v.length; i++) if (!valueStats(v[i], undefined, depth + 1, stats)) return false;
     return true;
   }
-  const keys = Object.keys(v);
-  stats.properties += keys.length;
-  for (let i = 0; i < keys.length; i++) {
-    const k = keys[i]!;
+  // objectPrototypeIsPlain() holds (cleanStructure checked it): every key listed is the object's own.
+  for (const k in v) {
+    stats.properties++;
     if (FORBIDDEN_KEYS.has(k)) return false;
     for (let j = k.indexOf(':'); j >= 0; j = k.indexOf(':', j + 1)) stats.colons++;
-    if (!valueStats((v as Record<string, unknown>)[k], depth + 1, stats)) return false;
+    if (!valueStats((v as Record<string, unknown>)[k], k, depth + 1, stats)) return false;
   }
   return true;
 }
