@@ -69,13 +69,15 @@ test('string values: an index past the last string is an error, not a wrong loca
 test('string values: an enumerable property on Object.prototype changes nothing', () => {
   const text = `{"a": "first long value", "list": ["item number one", {"token": "${RANDOM}"}], "a": "duplicate long value"}`;
   const clean = `{"a": "first long value", "list": ["item number one", {"token": "${RANDOM}"}]}`;
-  const before = [parse(text), parse(clean)].map(({ json, diags }) => {
+  // One object, one inherited property: counted as a property, it would balance the dropped duplicate.
+  const balanced = '{"a": "first long value", "a": "second long value"}';
+  const before = [parse(text), parse(clean), parse(balanced)].map(({ json, diags }) => {
     scanForSecrets(json, diags);
     return diags.all.map(formatDiagnostic);
   });
   Object.defineProperty(Object.prototype, 'inherited', { value: GITHUB, enumerable: true, configurable: true, writable: true });
   try {
-    const after = [parse(text), parse(clean)].map(({ json, diags }) => {
+    const after = [parse(text), parse(clean), parse(balanced)].map(({ json, diags }) => {
       expectSameAsPlainWalk(json);
       scanForSecrets(json, diags);
       return diags.all.map(formatDiagnostic);
@@ -85,6 +87,7 @@ test('string values: an enumerable property on Object.prototype changes nothing'
     delete (Object.prototype as Record<string, unknown>)['inherited'];
   }
   expect(before[0]!.some((d) => d.includes('duplicate key'))).toBe(true);
+  expect(before[2]!.some((d) => d.includes('duplicate key'))).toBe(true);
 });
 
 test('secrets: findings in array items and nested objects are located at their values, in document order', () => {
