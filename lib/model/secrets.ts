@@ -340,6 +340,8 @@ function ownChecks(text: string): Finding | undefined {
       return { what: name, text: m[0] };
     }
   }
+  // KEY_VALUE needs a ':' or a '=' between the key and the value: without one it cannot match.
+  if (!text.includes(':') && !text.includes('=')) return undefined;
   KEY_VALUE.lastIndex = 0;
   for (let m = KEY_VALUE.exec(text); m; m = KEY_VALUE.exec(text)) {
     const value = m[2]!;
