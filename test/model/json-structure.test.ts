@@ -24,6 +24,8 @@ test.each([
   ['a duplicate deep in arrays', '{"x": [[{"k": 1, "k": 2}]]}', ['f.json:1:18 error duplicate key']],
   ['a duplicate __proto__', '{"__proto__": 1, "__proto__": 2}', ["f.json:1:2 error key '__proto__'", "f.json:1:18 error key '__proto__'"]],
   ['a forbidden key alone', '{"v": {"constructor": 1}}', ["f.json:1:8 error key 'constructor'"]],
+  ['the forbidden key prototype alone', '{"v": {"prototype": 1}}', ["f.json:1:8 error key 'prototype'"]],
+  ['the forbidden key __proto__ alone', '{"v": {"__proto__": 1}}', ["f.json:1:8 error key '__proto__'"]],
   ['nesting hidden by a duplicate', `{"a": ${deep(70)}, "a": 1}`, ['f.json:1:70 error nesting is deeper']],
   ['nesting just too deep', `{"a": ${deep(64)}}`, ['f.json:1:70 error nesting is deeper']],
 ])('%s', (_name, text, expected) => {
