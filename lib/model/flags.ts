@@ -668,8 +668,25 @@ const definitionBytesCache = new WeakMap<ResolvedFlag, number>();
 function memberBytes(key: string, v: unknown): number {
   // JSON never holds such a value, but the count must stay exact whatever the value.
   if (v === undefined || typeof v === 'function' || typeof v === 'symbol') return 0;
-  return 2 + stringBytes(key) + jsonBytes(v);
+  return 2 + keyBytes(key) + jsonBytes(v);
 }
+
+/**
+ * stringBytes of a member's name. Names repeat (every value of a flag in every environment
+ * has the same attribute names, every definition the same member names): a lookup costs
+ * less than testing the text again.
+ */
+function keyBytes(key: string): number {
+  let bytes = keyBytesCache.get(key);
+  if (bytes === undefined) {
+    bytes = stringBytes(key);
+    if (keyBytesCache.size >= 10000) keyBytesCache.clear();
+    keyBytesCache.set(key, bytes);
+  }
+  return bytes;
+}
+
+const keyBytesCache = new Map<string, number>();
 
 /**
  * Buffer.byteLength(JSON.stringify(v)) for a value parsed from JSON, without building the
@@ -687,7 +704,7 @@ function jsonBytes(v: unknown): number {
     case 'string':
       return stringBytes(v);
     default:
-      return v === null ? 4 : Buffer.byteLength(JSON.stringify(v));
+      return v === null ? 4 : utf8Bytes(JSON.stringify(v));
   }
 }
 
@@ -695,7 +712,15 @@ function jsonBytes(v: unknown): number {
 const PLAIN_ASCII = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
 
 function stringBytes(s: string): number {
-  return PLAIN_ASCII.test(s) ? s.length + 2 : Buffer.byteLength(JSON.stringify(s));
+  return PLAIN_ASCII.test(s) ? s.length + 2 : utf8Bytes(JSON.stringify(s));
+}
+
+/** Any UTF-16 code unit above 0x7f: text without one is as many UTF-8 bytes as characters. */
+const NON_ASCII = /[\u0080-\uffff]/;
+
+/** Buffer.byteLength(text): Buffer.byteLength is a call into C++, dearer than the test for the common all-ASCII text. */
+function utf8Bytes(text: string): number {
+  return NON_ASCII.test(text) ? Buffer.byteLength(text) : text.length;
 }
 
 /** The subset of values a browser may see; used only to build the `browser` profile. */
