@@ -704,7 +704,7 @@ function jsonBytes(v: unknown): number {
     case 'string':
       return stringBytes(v);
     default:
-      return v === null ? 4 : utf8Bytes(JSON.stringify(v));
+      return v === null ? 4 : Buffer.byteLength(JSON.stringify(v));
   }
 }
 
@@ -712,15 +712,7 @@ function jsonBytes(v: unknown): number {
 const PLAIN_ASCII = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
 
 function stringBytes(s: string): number {
-  return PLAIN_ASCII.test(s) ? s.length + 2 : utf8Bytes(JSON.stringify(s));
-}
-
-/** Any UTF-16 code unit above 0x7f: text without one is as many UTF-8 bytes as characters. */
-const NON_ASCII = /[\u0080-\uffff]/;
-
-/** Buffer.byteLength(text): Buffer.byteLength is a call into C++, dearer than the test for the common all-ASCII text. */
-function utf8Bytes(text: string): number {
-  return NON_ASCII.test(text) ? Buffer.byteLength(text) : text.length;
+  return PLAIN_ASCII.test(s) ? s.length + 2 : Buffer.byteLength(JSON.stringify(s));
 }
 
 /** The subset of values a browser may see; used only to build the `browser` profile. */
