@@ -542,8 +542,6 @@ export class FeatureFlagsWriter {
   /** Environments that share the default share its ResolvedValue: serialize it once. */
   private readonly values = new Map<ResolvedValue, string>();
   private fixedBytes: number[] | undefined;
-  /** byteLength of each environment, when sizeEveryEnvironment could count them (null: it could not). */
-  private byEnvironment: { readonly environments: readonly string[]; readonly bytes: readonly number[] } | null | undefined;
   private readonly sorted: readonly ResolvedFlag[];
 
   constructor(flags: readonly ResolvedFlag[]) {
@@ -583,11 +581,6 @@ export class FeatureFlagsWriter {
     // Per flag, what does not depend on the environment: `"key":<definition>` in flags,
     // `"key":` in values, and the two commas. Computed once per writer.
     this.fixedBytes ??= this.sorted.map((flag) => 2 * (stringBytes(flag.key) + 1) + definitionBytes(flag) + 2);
-    this.byEnvironment ??= this.sizeEveryEnvironment(this.fixedBytes);
-    if (this.byEnvironment) {
-      const i = this.byEnvironment.environments.indexOf(env);
-      return i < 0 ? EMPTY_DOCUMENT_BYTES : this.byEnvironment.bytes[i]!;
-    }
     let bytes = EMPTY_DOCUMENT_BYTES;
     let flags = 0;
     for (let i = 0; i < this.sorted.length; i++) {
@@ -598,32 +591,6 @@ export class FeatureFlagsWriter {
     }
     // No comma after the last entry of either object.
     return flags > 0 ? bytes - 2 : bytes;
-  }
-
-  /**
-   * byteLength of every environment at once, when all flags come from one resolveFlags call
-   * (their values index the same environments array): one pass over the flags instead of
-   * one per environment and profile, and no lookup by name. null for flags from elsewhere.
-   */
-  private sizeEveryEnvironment(fixedBytes: readonly number[]): { readonly environments: readonly string[]; readonly bytes: readonly number[] } | null {
-    const first = this.sorted[0]?.values;
-    if (!(first instanceof EnvValues)) return null;
-    const environments = first.environments;
-    const bytes = environments.map(() => EMPTY_DOCUMENT_BYTES);
-    const flags = environments.map(() => 0);
-    for (let i = 0; i < this.sorted.length; i++) {
-      const values = this.sorted[i]!.values;
-      if (!(values instanceof EnvValues) || values.environments !== environments) return null;
-      for (let e = 0; e < environments.length; e++) {
-        const value = values.list[e];
-        if (!value) continue;
-        bytes[e]! += fixedBytes[i]! + value.bytes;
-        flags[e]!++;
-      }
-    }
-    // No comma after the last entry of either object.
-    for (let e = 0; e < environments.length; e++) if (flags[e]! > 0) bytes[e]! -= 2;
-    return { environments, bytes };
   }
 }
 
