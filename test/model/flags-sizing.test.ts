@@ -78,7 +78,7 @@ describe('byteLength equals the bytes of the rendered document', () => {
         documents += expectSizesMatch(`${file} browser`, flags.filter((f) => f.exposure === 'browser'), environments);
         for (const flag of flags.slice(0, 8)) documents += expectSizesMatch(`${file} ${flag.key}`, [flag], environments);
       }
-      // Flags of two files in one writer: their values index different environment lists.
+      // Flags of two files in one writer: each file's values are indexed by its own copy of the environments.
       documents += expectSizesMatch('two files', [...all[0]!.slice(0, 5), ...all[1]!.slice(5, 10)], environments);
       documents += expectSizesMatch('nothing', [], environments);
       expect(documents).toBeGreaterThan(100);
