@@ -45,14 +45,20 @@ export interface FlagsCheckOptions {
 
 export function resolveFlags(json: JsonFile, file: FlagsFileConfig, diags: Diagnostics, opts: FlagsCheckOptions): ResolvedFlag[] {
   const out: ResolvedFlag[] = [];
-  const warnUntil = addDays(opts.today, EXPIRY_WARNING_DAYS);
+  const warnUntil = expiryHorizon(opts.today);
+  // Every flag's values are indexed by this one array (see EnvValues): a copy, so the caller
+  // cannot change what they say. Names are keys of workload.json's "environments", so distinct;
+  // a duplicate would be a caller's bug (a Map would have kept one entry), not a user's.
+  const environments = opts.environments.slice();
+  if (new Set(environments).size !== environments.length) throw new Error(`resolveFlags: environment names must be distinct, got ${environments.join(', ')}`);
   for (const [key, flag] of Object.entries(file.flags)) {
     const at = (...p: (string | number)[]) => json.locate(['flags', key, ...p]);
     const atKey = (...p: (string | number)[]) => json.locateKey(['flags', key, ...p]);
     const atInString = (index: number, ...p: (string | number)[]) => json.locateInString(['flags', key, ...p], index);
     checkAttributeDefinitions(key, flag, at, diags);
 
-    for (const envName of Object.keys(flag.environments ?? {})) {
+    for (const envName in flag.environments) {
+      if (!Object.hasOwn(flag.environments, envName)) continue;
       if (!opts.environments.includes(envName)) {
         diags.error(atKey('environments', envName), 'flags/unknown-environment', `unknown environment '${envName}'`, {
           field: `${key}.environments`,
@@ -78,17 +84,79 @@ export function resolveFlags(json: JsonFile, file: FlagsFileConfig, diags: Diagn
     // Environments without an entry of their own all get the default: resolve (and
     // check) it once, and share the result, so its errors are reported once too.
     let fromDefault: ResolvedValue | undefined | null = null;
-    const values = new Map<string, ResolvedValue>();
-    for (const env of opts.environments) {
+    const list: (ResolvedValue | undefined)[] = [];
+    let size = 0;
+    for (const env of environments) {
       const own = flag.environments ? ownValue(flag.environments, env) : undefined;
       let v: ResolvedValue | undefined;
       if (!own && flag.default) v = fromDefault === null ? (fromDefault = resolveValue(key, env, undefined, 'default', flag, at, atKey, atInString, diags)) : fromDefault;
       else v = resolveValue(key, env, own, env, flag, at, atKey, atInString, diags);
-      if (v) values.set(env, v);
+      list.push(v);
+      if (v) size++;
     }
-    out.push({ key, config: flag, exposure: flag.exposure ?? 'server', values });
+    out.push({ key, config: flag, exposure: flag.exposure ?? 'server', values: new EnvValues(environments, list, size) });
   }
   return out;
+}
+
+/**
+ * addDays(today, EXPIRY_WARNING_DAYS), computed once per `today`: resolveFlags runs once per
+ * application, and a cold Date.parse and toISOString cost more than resolving a flag.
+ */
+function expiryHorizon(today: string): string {
+  if (horizon?.today !== today) horizon = { today, until: addDays(today, EXPIRY_WARNING_DAYS) };
+  return horizon.until;
+}
+
+let horizon: { readonly today: string; readonly until: string } | undefined;
+
+/**
+ * One flag's values, environment name -> value, in the order of the environments: what a
+ * Map of them would hold, over an array of the environments that every flag of a file
+ * shares. A Map per flag (built, grown and rehashed for every flag of every application)
+ * was a fifth of resolveFlags' time in a cold profile of validate at scale; a lookup here is
+ * a scan of a few names, as cheap as hashing one.
+ */
+class EnvValues implements ReadonlyMap<string, ResolvedValue> {
+  constructor(
+    /** Without duplicates; shared by the flags of one resolveFlags call. */
+    readonly environments: readonly string[],
+    /** The value of environments[i], undefined when it did not resolve. */
+    readonly list: readonly (ResolvedValue | undefined)[],
+    readonly size: number,
+  ) {}
+
+  get(env: string): ResolvedValue | undefined {
+    const i = this.environments.indexOf(env);
+    return i < 0 ? undefined : this.list[i];
+  }
+
+  has(env: string): boolean {
+    return this.get(env) !== undefined;
+  }
+
+  forEach(callback: (value: ResolvedValue, key: string, map: ReadonlyMap<string, ResolvedValue>) => void, thisArg?: unknown): void {
+    for (const [env, value] of this.entries()) callback.call(thisArg, value, env, this);
+  }
+
+  *entries(): MapIterator<[string, ResolvedValue]> {
+    for (let i = 0; i < this.list.length; i++) {
+      const value = this.list[i];
+      if (value) yield [this.environments[i]!, value];
+    }
+  }
+
+  *keys(): MapIterator<string> {
+    for (const [env] of this.entries()) yield env;
+  }
+
+  *values(): MapIterator<ResolvedValue> {
+    for (const [, value] of this.entries()) yield value;
+  }
+
+  [Symbol.iterator](): MapIterator<[string, ResolvedValue]> {
+    return this.entries();
+  }
 }
 
 /** YYYY-MM-DD `days` after a YYYY-MM-DD date (UTC, so no daylight-saving day is 23 hours). */
@@ -111,12 +179,16 @@ const CONSTRAINT_TYPES: readonly (readonly [keyof AttributeConstraints, readonly
 ];
 
 function checkAttributeDefinitions(key: string, flag: FlagConfig, at: (...p: (string | number)[]) => Location, diags: Diagnostics): void {
-  const attrs = Object.entries(flag.attributes ?? {});
-  if (attrs.length > MAX_ATTRIBUTES) {
-    diags.error(at('attributes'), 'flags/too-many-attributes', `flag has ${attrs.length} attributes; AppConfig allows ${MAX_ATTRIBUTES}`, { field: key, fix: 'split the flag, or move the values to the ops profile' });
+  const attrs = flag.attributes;
+  if (!attrs) return;
+  let count = 0;
+  for (const name in attrs) if (Object.hasOwn(attrs, name)) count++;
+  if (count > MAX_ATTRIBUTES) {
+    diags.error(at('attributes'), 'flags/too-many-attributes', `flag has ${count} attributes; AppConfig allows ${MAX_ATTRIBUTES}`, { field: key, fix: 'split the flag, or move the values to the ops profile' });
   }
-  for (const [name, attr] of attrs) {
-    const c = attr.constraints;
+  for (const name in attrs) {
+    if (!Object.hasOwn(attrs, name)) continue;
+    const c = attrs[name]!.constraints;
     const where = (...p: string[]) => at('attributes', name, 'constraints', ...p);
     const scalarType = c.type.endsWith('[]') ? undefined : c.type;
     for (const [field, allowedFor] of CONSTRAINT_TYPES) {
@@ -161,8 +233,8 @@ function resolveValue(
   diags: Diagnostics,
 ): ResolvedValue | undefined {
   const base = flag.default;
-  const field = `${key} (${label})`;
   if (!base && !own) {
+    const field = `${key} (${label})`;
     diags.error(atKey(), 'flags/unresolved', `flag has no value in environment '${env}'`, { field, fix: `add "default" or "environments": { "${env}": { "enabled": false } }` });
     return undefined;
   }
@@ -171,7 +243,7 @@ function resolveValue(
   const bothAt = base?.variants && base.enabled !== undefined ? at('default', 'enabled') : own?.variants && own.enabled !== undefined ? at('environments', env, 'enabled') : undefined;
   if (bothAt) {
     diags.error(bothAt, 'flags/variants-and-enabled', 'a value has either "enabled" or "variants", not both', {
-      field,
+      field: `${key} (${label})`,
       fix: 'with variants, each variant says whether it is enabled; remove "enabled"',
     });
     return undefined;
@@ -181,7 +253,7 @@ function resolveValue(
   if (own?.enabled === undefined && base?.variants) {
     if (own && Object.keys(own).length > 0) {
       diags.error(atKey('environments', env), 'flags/attributes-without-enabled', 'attribute values cannot be overlaid on a default with variants', {
-        field,
+        field: `${key} (${label})`,
         fix: 'give the environment its own "enabled" or "variants"',
       });
       return undefined;
@@ -200,7 +272,7 @@ function resolveValue(
   // The environment's "enabled" wins over the default's.
   const enabled = own && Object.hasOwn(own, 'enabled') ? own.enabled : base && Object.hasOwn(base, 'enabled') ? base.enabled : undefined;
   if (enabled === undefined) {
-    diags.error(own ? atKey('environments', env) : atKey('default'), 'flags/unresolved', `flag has no "enabled" in environment '${env}'`, { field, fix: 'add "enabled": true or false to default or to the environment' });
+    diags.error(own ? atKey('environments', env) : atKey('default'), 'flags/unresolved', `flag has no "enabled" in environment '${env}'`, { field: `${key} (${label})`, fix: 'add "enabled": true or false to default or to the environment' });
     return undefined;
   }
   const declared = flag.attributes ?? {};
@@ -209,13 +281,13 @@ function resolveValue(
     const problem = attributeProblem(name, attributes[name], declared);
     if (problem) {
       const where = own && Object.hasOwn(own, name) ? at('environments', env, name) : at('default', name);
-      diags.error(where, problem.rule, problem.message, { field, fix: problem.fix });
+      diags.error(where, problem.rule, problem.message, { field: `${key} (${label})`, fix: problem.fix });
       ok = false;
     }
   }
   for (const name in declared) {
     if (declared[name]!.constraints.required && !Object.hasOwn(attributes, name)) {
-      diags.error(own ? atKey('environments', env) : atKey('default'), 'flags/missing-required-attribute', `required attribute '${name}' has no value`, { field, fix: `add "${name}" to default or to the environment` });
+      diags.error(own ? atKey('environments', env) : atKey('default'), 'flags/missing-required-attribute', `required attribute '${name}' has no value`, { field: `${key} (${label})`, fix: `add "${name}" to default or to the environment` });
       ok = false;
     }
   }
@@ -297,7 +369,7 @@ function checkVariants(
     }
   });
   if (!ok) return undefined;
-  return { mode: 'variants', variants, bytes: Buffer.byteLength(JSON.stringify(variantsValue(variants))) };
+  return { mode: 'variants', variants, bytes: variantsBytes(variants) };
 }
 
 /** What is wrong with one attribute value, if anything; the caller knows where it is. */
@@ -427,6 +499,29 @@ function variantsValue(variants: readonly VariantConfig[]): Record<string, unkno
   };
 }
 
+/**
+ * Buffer.byteLength(JSON.stringify(variantsValue(variants))), counted without building it:
+ * `{"_variants":[...]}`, each variant with variantsValue's members.
+ */
+function variantsBytes(variants: readonly VariantConfig[]): number {
+  let bytes = 2 + stringBytes('_variants') + 1 + 2;
+  for (let i = 0; i < variants.length; i++) {
+    const v = variants[i]!;
+    let members = memberBytes('name', v.name);
+    if (v.rule !== undefined) members += memberBytes('rule', v.rule);
+    members += memberBytes('enabled', v.enabled);
+    if (v.attributeValues && hasOwnKeys(v.attributeValues)) members += memberBytes('attributeValues', v.attributeValues);
+    bytes += (i > 0 ? 1 : 0) + 2 + (members > 0 ? members - 1 : 0);
+  }
+  return bytes;
+}
+
+/** Object.keys(o).length > 0, without the array. */
+function hasOwnKeys(o: object): boolean {
+  for (const k in o) if (Object.hasOwn(o, k)) return true;
+  return false;
+}
+
 export function featureFlagsDocument(flags: readonly ResolvedFlag[], env: string): FeatureFlagsDocument {
   const doc: FeatureFlagsDocument = { version: '1', flags: {}, values: {} };
   for (const flag of flags) {
@@ -486,7 +581,7 @@ export class FeatureFlagsWriter {
     // Per flag, what does not depend on the environment: `"key":<definition>` in flags,
     // `"key":` in values, and the two commas. Computed once per writer.
     this.fixedBytes ??= this.sorted.map((flag) => 2 * (stringBytes(flag.key) + 1) + definitionBytes(flag) + 2);
-    let bytes = '{"flags":{},"values":{},"version":"1"}'.length;
+    let bytes = EMPTY_DOCUMENT_BYTES;
     let flags = 0;
     for (let i = 0; i < this.sorted.length; i++) {
       const value = this.sorted[i]!.values.get(env);
@@ -498,6 +593,8 @@ export class FeatureFlagsWriter {
     return flags > 0 ? bytes - 2 : bytes;
   }
 }
+
+const EMPTY_DOCUMENT_BYTES = '{"flags":{},"values":{},"version":"1"}'.length;
 
 /**
  * Buffer.byteLength(JSON.stringify(flagDefinition(flag))), counted without building the
@@ -517,7 +614,10 @@ function definitionBytes(flag: ResolvedFlag): number {
   if (c.expires) members += 2 + stringBytes('_deprecation') + 2 + memberBytes('status', 'planned') + memberBytes('date', c.expires) - 1;
   let attributes = 0;
   let count = 0;
-  for (const [n, a] of Object.entries(c.attributes ?? {})) {
+  const attrs = c.attributes;
+  for (const n in attrs) {
+    if (!Object.hasOwn(attrs, n)) continue;
+    const a = attrs[n]!;
     // `{"description":...,"constraints":...}` of one attribute, as a member of "attributes".
     const value = 2 + (a.description ? memberBytes('description', a.description) : 0) + memberBytes('constraints', a.constraints) - (a.description || a.constraints !== undefined ? 1 : 0);
     attributes += 2 + stringBytes(n) + value;
@@ -535,8 +635,25 @@ const definitionBytesCache = new WeakMap<ResolvedFlag, number>();
 function memberBytes(key: string, v: unknown): number {
   // JSON never holds such a value, but the count must stay exact whatever the value.
   if (v === undefined || typeof v === 'function' || typeof v === 'symbol') return 0;
-  return 2 + stringBytes(key) + jsonBytes(v);
+  return 2 + keyBytes(key) + jsonBytes(v);
 }
+
+/**
+ * stringBytes of a member's name. Names repeat (every value of a flag in every environment
+ * has the same attribute names, every definition the same member names): a lookup costs
+ * less than testing the text again.
+ */
+function keyBytes(key: string): number {
+  let bytes = keyBytesCache.get(key);
+  if (bytes === undefined) {
+    bytes = stringBytes(key);
+    if (keyBytesCache.size >= 10000) keyBytesCache.clear();
+    keyBytesCache.set(key, bytes);
+  }
+  return bytes;
+}
+
+const keyBytesCache = new Map<string, number>();
 
 /**
  * Buffer.byteLength(JSON.stringify(v)) for a value parsed from JSON, without building the
