@@ -201,11 +201,12 @@ function lazyDocument(meta: Pick<ConfigDocument, 'environment' | 'application' |
   return doc as ConfigDocument;
 }
 
-function readJson(tree: SourceTree, file: string, diags: Diagnostics, missingFix = `create ${file}`): JsonFile | undefined {
+/** `missingFix` is a function where building the fix costs something: it is needed only when the file is missing. */
+function readJson(tree: SourceTree, file: string, diags: Diagnostics, missingFix: string | (() => string) = `create ${file}`): JsonFile | undefined {
   const kind = tree.kind(file);
   const start = { file, line: 1, column: 1 };
   if (kind === undefined) {
-    diags.error(start, 'file/missing', 'file does not exist', { fix: missingFix });
+    diags.error(start, 'file/missing', 'file does not exist', { fix: typeof missingFix === 'string' ? missingFix : missingFix() });
     return undefined;
   }
   if (kind === 'directory') {
@@ -404,8 +405,8 @@ function loadOps(tree: SourceTree, diags: Diagnostics, ctx: Context, cache: Comp
       }
       continue;
     }
-    const schemaJson = readJson(tree, `${dir}/schema.json`, diags, createOpsFiles(app, ['schema.json']));
-    const defaultsJson = readJson(tree, `${dir}/default.json`, diags, createOpsFiles(app, ['default.json']));
+    const schemaJson = readJson(tree, `${dir}/schema.json`, diags, () => createOpsFiles(app, ['schema.json']));
+    const defaultsJson = readJson(tree, `${dir}/default.json`, diags, () => createOpsFiles(app, ['default.json']));
     if (defaultsJson) scanForSecrets(defaultsJson, diags);
     const schema = schemaJson ? compileOpsSchema(schemaJson, canonicalJson, diags, cache) : undefined;
 
