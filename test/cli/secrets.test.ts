@@ -171,6 +171,27 @@ test('no configuration, a missing file, no files: errors that say what to do, ex
   expect(none.err).toContain('give the files to scan');
 });
 
+test('a symbolic link is scanned as git commits it: its own text, not what it points to', async () => {
+  const outside = tempDir();
+  try {
+    fs.writeFileSync(path.join(outside, 'creds.ini'), `[default]\naws_secret_access_key = ${AWS_SECRET}\n`);
+    // A staged link to a file that is not committed (outside the repository), one that
+    // dangles, and one whose target path itself carries a secret.
+    fs.symlinkSync(path.join(outside, 'creds.ini'), path.join(dir, 'outside-link'));
+    fs.symlinkSync('config/gone.ini', path.join(dir, 'dangling-link'));
+    fs.symlinkSync(`tokens/${GITHUB_TOKEN}`, path.join(dir, 'token-link'));
+    const r = await run('outside-link', 'dangling-link', 'token-link');
+    expect(r.err).toBe('');
+    expect(r.code).toBe(1);
+    expect(dynconfFindings(r.out)).toEqual(['token-link:1 @secretlint/secretlint-rule-github']);
+    expect(r.out).not.toContain(GITHUB_TOKEN);
+    // The link's target is a file of its own when it is in the repository: scanned as itself.
+    expect((await run('outside-link', 'config/creds.ini')).out).toMatch(/^config\/creds\.ini:2:\d+ error /m);
+  } finally {
+    rmrf(outside);
+  }
+});
+
 test('the pre-commit hook scans every staged file with this verb, not the slower secretlint CLI', () => {
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- the hook's configuration is CommonJS, read as lint-staged reads it
   const config = require(path.join(REPO, '.lintstagedrc.js')) as Record<string, unknown>;

@@ -43,6 +43,7 @@ Runs secretlint's rules, as .secretlintrc.* in the root configures them, on each
 given, skipping what .secretlintignore (and secretlint itself) ignores. Prints one line
 per finding, with the secret masked:
   <file>:<line>:<col> <severity> <message> (<rule>)
+A symbolic link is scanned as git commits it: its target path, not the target's content.
 Exit 0 when nothing is found, 1 when something is, 2 on a usage error. The pre-commit
 hook passes the staged files; \`npm run secretlint\` scans the whole repository with the
 secretlint CLI.`,
@@ -73,7 +74,7 @@ secretlint CLI.`,
     for (const file of files) {
       let content: string;
       try {
-        content = fs.readFileSync(file, 'utf8');
+        content = committedText(file);
       } catch (e) {
         throw new CommandError(`cannot read ${path.relative(io.cwd, file) || file}: ${(e as Error).message}`);
       }
@@ -91,6 +92,16 @@ secretlint CLI.`,
     return findings.length === 0 ? EXIT_OK : EXIT_FAILURE;
   },
 };
+
+/**
+ * What git commits for a path: a file's bytes, or a symbolic link's own text (its target
+ * path), never what it points to. So a staged link to a missing file is scanned, not an error
+ * that blocks the commit, and a link's target outside the repository, which is not committed,
+ * is not read. (The secretlint CLI follows links, and fails on a broken one.)
+ */
+function committedText(file: string): string {
+  return fs.lstatSync(file).isSymbolicLink() ? fs.readlinkSync(file, 'utf8') : fs.readFileSync(file, 'utf8');
+}
 
 /** .secretlintignore of the root (gitignore syntax, as secretlint's file search reads it) and secretlint's own defaults. */
 function ignoreRules(root: string): ReturnType<typeof ignore> {
