@@ -74,6 +74,10 @@ module.exports = {
   ],
   // The AWS SDK's Node-support banner off in tests: see test/support/quiet-aws-sdk.ts.
   setupFiles: ['<rootDir>/test/support/quiet-aws-sdk.ts'],
+  // One TMPDIR for the run, removed at its end: what tests leave in it (CDK's cdk.outXXXXXX
+  // folders) does not pile up in /tmp.
+  globalSetup: '<rootDir>/test/support/run-tmpdir-setup.ts',
+  globalTeardown: '<rootDir>/test/support/run-tmpdir-teardown.ts',
   transform: { '^.+\\.ts$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } }] },
   // CDK synthesis and real browsers are slow on a 2-core machine; a test that hangs is a bug,
   // but one that takes 60 s under load is not.
