@@ -76,8 +76,10 @@ module.exports = {
   setupFiles: ['<rootDir>/test/support/quiet-aws-sdk.ts'],
   // One TMPDIR for the run, removed at its end: what tests leave in it (CDK's cdk.outXXXXXX
   // folders) does not pile up in /tmp.
-  globalSetup: '<rootDir>/test/support/run-tmpdir-setup.ts',
-  globalTeardown: '<rootDir>/test/support/run-tmpdir-teardown.ts',
+  // Paths from this file, not <rootDir>: a project that spreads this config with a rootDir of
+  // its own (test/fixtures/coverage-floor) still finds them.
+  globalSetup: path.join(__dirname, 'test/support/run-tmpdir-setup.ts'),
+  globalTeardown: path.join(__dirname, 'test/support/run-tmpdir-teardown.ts'),
   transform: { '^.+\\.ts$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } }] },
   // CDK synthesis and real browsers are slow on a 2-core machine; a test that hangs is a bug,
   // but one that takes 60 s under load is not.
