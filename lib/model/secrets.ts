@@ -19,9 +19,7 @@
  */
 import type { Diagnostics } from './diagnostics';
 import { requireEsModule } from './es-module';
-import type { JsonFile } from './source';
-
-type JsonPath = (string | number)[];
+import { walkStrings, type JsonFile } from './source';
 
 interface Finding {
   /** What was found, e.g. "an AWS secret access key"; never the secret itself. */
@@ -301,7 +299,7 @@ function scanText(text: string, depth: number): Finding | undefined {
     }
     if (inner !== undefined && typeof inner === 'object') {
       let found: Finding | undefined;
-      walk(inner, [], (value, p) => {
+      walkStrings(inner, (value, p) => {
         if (found) return;
         const field = p.length ? String(p[p.length - 1]) : '';
         found = scanText(value, depth + 1) ?? (SECRET_FIELD.test(field) && looksRandom(value) ? { what: `a secret in '${field}' of JSON inside the value`, text: value } : undefined);
@@ -366,24 +364,6 @@ function isSecretValue(value: string): boolean {
   const digits = /[0-9]/.test(value);
   const symbols = /[^A-Za-z0-9]/.test(value);
   return (letters && digits) || (symbols && (letters || digits)) || looksRandom(value);
-}
-
-/** Depth-first over every string, with a path that is copied only when a string is visited. */
-function walk(v: unknown, p: JsonPath, visit: (s: string, p: JsonPath) => void): void {
-  if (typeof v === 'string') visit(v, p);
-  else if (Array.isArray(v)) {
-    for (let i = 0; i < v.length; i++) {
-      p.push(i);
-      walk(v[i], p, visit);
-      p.pop();
-    }
-  } else if (v && typeof v === 'object') {
-    for (const k of Object.keys(v)) {
-      p.push(k);
-      walk((v as Record<string, unknown>)[k], p, visit);
-      p.pop();
-    }
-  }
 }
 
 /** The number of items of the sorted `list` that are <= `x`. */

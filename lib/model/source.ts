@@ -208,23 +208,37 @@ export interface StringValues {
   readonly fields: readonly (string | undefined)[];
 }
 
-/** stringValues for a file the structure pass did not cover: depth-first, keys in Object.keys order. */
+/**
+ * Every string of a value, depth-first, keys in Object.keys order, with the path to it. The
+ * path is one array, changed as the walk goes: a visitor that keeps it copies it.
+ */
+export function walkStrings(v: unknown, visit: (s: string, path: readonly (string | number)[]) => void, path: (string | number)[] = []): void {
+  if (typeof v === 'string') visit(v, path);
+  else if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      path.push(i);
+      walkStrings(v[i], visit, path);
+      path.pop();
+    }
+  } else if (v !== null && typeof v === 'object') {
+    for (const k of Object.keys(v)) {
+      path.push(k);
+      walkStrings((v as Record<string, unknown>)[k], visit, path);
+      path.pop();
+    }
+  }
+}
+
+/** stringValues for a file the structure pass did not cover (same order as walkStrings). */
 function collectStrings(value: unknown): StringValues {
   const values: string[] = [];
   const fields: (string | undefined)[] = [];
-  const visit = (v: unknown, field: string | undefined): void => {
-    if (typeof v === 'string') {
-      if (v.length >= SCANNED_STRING_MIN_LENGTH) {
-        values.push(v);
-        fields.push(field);
-      }
-    } else if (Array.isArray(v)) {
-      for (let i = 0; i < v.length; i++) visit(v[i], undefined);
-    } else if (v !== null && typeof v === 'object') {
-      for (const k of Object.keys(v)) visit((v as Record<string, unknown>)[k], k);
-    }
-  };
-  visit(value, undefined);
+  walkStrings(value, (s, path) => {
+    if (s.length < SCANNED_STRING_MIN_LENGTH) return;
+    const last = path[path.length - 1];
+    values.push(s);
+    fields.push(typeof last === 'string' ? last : undefined);
+  });
   return { values, fields };
 }
 
@@ -242,6 +256,7 @@ export class JsonFile {
   private lineStartsCache: number[] | undefined;
   private rootCache: Node | undefined;
   private stringsCache: StringValues | undefined;
+  private pathsCache: (string | number)[][] | undefined;
 
   constructor(
     readonly file: string,
@@ -265,31 +280,21 @@ export class JsonFile {
   }
 
   /**
-   * The JSON path of stringValues().values[index]. Paths are not kept for every string:
-   * only a string that is reported needs one, and finding it again costs one walk.
+   * The JSON path of stringValues().values[index]. Paths are not kept while parsing: only a
+   * file with a finding needs them, and then all of them are found in one walk (not one walk
+   * per finding, which a file of many findings would pay quadratically).
    */
   stringValuePath(index: number): (string | number)[] {
-    const path: (string | number)[] = [];
-    let seen = 0;
-    const find = (v: unknown): boolean => {
-      if (typeof v === 'string') return v.length >= SCANNED_STRING_MIN_LENGTH && seen++ === index;
-      if (Array.isArray(v)) {
-        for (let i = 0; i < v.length; i++) {
-          path.push(i);
-          if (find(v[i])) return true;
-          path.pop();
-        }
-      } else if (v !== null && typeof v === 'object') {
-        for (const k of Object.keys(v)) {
-          path.push(k);
-          if (find((v as Record<string, unknown>)[k])) return true;
-          path.pop();
-        }
-      }
-      return false;
-    };
-    if (!find(this.value)) throw new Error(`${this.file} has no string value number ${index}`);
-    return path;
+    if (!this.pathsCache) {
+      const paths: (string | number)[][] = [];
+      walkStrings(this.value, (s, path) => {
+        if (s.length >= SCANNED_STRING_MIN_LENGTH) paths.push([...path]);
+      });
+      this.pathsCache = paths;
+    }
+    const path = this.pathsCache[index];
+    if (!path) throw new Error(`${this.file} has no string value number ${index}`);
+    return [...path];
   }
 
   private get lineStarts(): number[] {
