@@ -8,10 +8,10 @@
  * bench/validate.ts measures this, and test/model/format-validators.test.ts checks that it
  * reports exactly what the sources report.
  */
-import * as nodeModule from 'node:module';
 import * as path from 'node:path';
 import type * as Esbuild from 'esbuild';
 import type * as Model from '../lib/model';
+import { compileCommonJs } from '../lib/model/module-loading';
 
 const ROOT = path.resolve(__dirname, '..');
 
@@ -32,13 +32,5 @@ export async function compiledModelSource(): Promise<{ code: string; filename: s
 
 /** Compile bundled code as the module at `filename` (which need not exist) and return its exports. */
 export function loadCompiled(code: string, filename: string): typeof Model {
-  const Module = nodeModule.Module as unknown as {
-    new (id: string): { filename: string; paths: string[]; exports: unknown; _compile(code: string, filename: string): void };
-    _nodeModulePaths(dir: string): string[];
-  };
-  const m = new Module(filename);
-  m.filename = filename;
-  m.paths = Module._nodeModulePaths(path.dirname(filename));
-  m._compile(code, filename);
-  return m.exports as typeof Model;
+  return compileCommonJs(code, filename) as typeof Model;
 }

@@ -22,7 +22,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type * as Model from '../lib/model';
-import { requireEsModule } from '../lib/model/es-module';
+import { requireEsModule } from '../lib/model/module-loading';
 import { compiledModelSource, loadCompiled } from './compiled-model';
 import type { BenchResult } from './types';
 import { generateWorkspace } from './workload-generator';

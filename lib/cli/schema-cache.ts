@@ -9,9 +9,10 @@
  * edited schema or an upgraded Ajv is simply another file. Every check still runs on every
  * run: only the compiling is skipped.
  *
- * Trust: each file starts with the SHA-256 of the code after it; a file that does not match,
- * does not load or does not export a function is compiled again and replaced, and stderr says
- * so. CI never uses it (CI or CODEBUILD_BUILD_ID set: every schema is compiled, as `cdk synth`
+ * Trust: each file starts with the SHA-256 of its key and the code after it, so a file that
+ * was changed, or copied under another schema's key, does not match; such a file, or one that
+ * does not load or does not export a function, is compiled again and replaced, and stderr says
+ * so. The code run is the code checked: it is compiled from what was read, not required again. CI never uses it (CI or CODEBUILD_BUILD_ID set: every schema is compiled, as `cdk synth`
  * always does), nor does a run without node_modules beside dynconf (the standalone bundle).
  * DYNCONF_CACHE=off turns it off.
  */
@@ -20,8 +21,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ValidateFunction } from 'ajv';
 import type { CompiledSchemaCache } from '../model';
+import { compileCommonJs } from '../model/module-loading';
+import { replaceFile } from './output';
 
-const HEADER = '// dynconf: compiled ops-schema validator (Ajv standalone code); sha256 of what follows: ';
+const HEADER = '// dynconf: compiled ops-schema validator (Ajv standalone code); sha256 of its key and what follows: ';
 /** Past this many files the folder is emptied before the next write: a cache, not an archive. */
 export const MAX_CACHED_VALIDATORS = 2000;
 
@@ -37,6 +40,9 @@ export function schemaCacheFor(env: NodeJS.ProcessEnv, warn: (line: string) => v
 }
 
 export class DiskSchemaCache implements CompiledSchemaCache {
+  /** Set by the first save that fails: the folder is not writable, and saying so once is enough. */
+  private cannotWrite = false;
+
   constructor(
     readonly dir: string,
     private readonly warn: (line: string) => void,
@@ -52,14 +58,12 @@ export class DiskSchemaCache implements CompiledSchemaCache {
     }
     const newline = text.indexOf('\n');
     const body = text.slice(newline + 1);
-    if (!text.startsWith(HEADER) || text.slice(HEADER.length, newline) !== sha256(body)) {
+    if (!text.startsWith(HEADER) || text.slice(HEADER.length, newline) !== checksum(key, body)) {
       this.warn(`dynconf: ${file} is damaged (its code does not match its checksum); compiling that schema again`);
       return undefined;
     }
     try {
-      // Content-addressed, so a module already loaded by this process is the same code.
-      // eslint-disable-next-line @typescript-eslint/no-require-imports, security/detect-non-literal-require -- loading the cached validator is the point; its path is our own key, checked to be 64 hex digits
-      const validate = require(file) as unknown;
+      const validate = compileCommonJs(body, file);
       if (typeof validate === 'function') return validate as ValidateFunction;
     } catch {
       // reported below
@@ -70,21 +74,15 @@ export class DiskSchemaCache implements CompiledSchemaCache {
 
   /** Never throws: a cache that cannot be written costs time, never a result. */
   save(key: string, source: string): void {
+    if (this.cannotWrite) return;
     const file = this.file(key);
-    const tmp = `${file}.${process.pid}.tmp`;
     try {
       fs.mkdirSync(this.dir, { recursive: true });
       const entries = fs.readdirSync(this.dir);
       if (entries.length >= MAX_CACHED_VALIDATORS) for (const f of entries) fs.rmSync(path.join(this.dir, f), { force: true });
-      // Written whole, then renamed: a reader sees the old file, the new one, or none.
-      fs.writeFileSync(tmp, `${HEADER}${sha256(source)}\n${source}`);
-      fs.renameSync(tmp, file);
+      replaceFile(file, `${HEADER}${checksum(key, source)}\n${source}`);
     } catch (e) {
-      try {
-        fs.rmSync(tmp, { force: true });
-      } catch {
-        // nothing was written there
-      }
+      this.cannotWrite = true;
       this.warn(`dynconf: cannot keep a compiled validator in ${this.dir} (${(e as Error).message}); validation is unaffected, only slower next time; DYNCONF_CACHE=off skips the cache`);
     }
   }
@@ -95,6 +93,6 @@ export class DiskSchemaCache implements CompiledSchemaCache {
   }
 }
 
-function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
+function checksum(key: string, body: string): string {
+  return createHash('sha256').update(`${key}\n${body}`).digest('hex');
 }

@@ -18,7 +18,7 @@
  * `<...>`) are not findings. Messages never repeat the secret: CI logs are not private.
  */
 import type { Diagnostics } from './diagnostics';
-import { requireEsModule } from './es-module';
+import { requireEsModule } from './module-loading';
 import { walkStrings, type JsonFile } from './source';
 
 interface Finding {
@@ -100,7 +100,7 @@ let presetHandlers: readonly PresetHandler[] | undefined;
  */
 function loadPreset(): readonly PresetHandler[] {
   if (presetHandlers) return presetHandlers;
-  // The preset is an ES module and lib/ is CommonJS: see ./es-module.
+  // The preset is an ES module and lib/ is CommonJS: see ./module-loading.
   let mod: { rules?: unknown };
   try {
     mod = requireEsModule(PRESET);

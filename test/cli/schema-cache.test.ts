@@ -108,10 +108,25 @@ test('an entry that does not load as a validator is reported and compiled again'
   const full = path.join(cacheDir, file!);
   const body = 'module.exports = 42;\n';
   const header = fs.readFileSync(full, 'utf8').split('\n')[0]!.replace(/[0-9a-f]{64}$/, '');
-  const sha = createHash('sha256').update(body).digest('hex');
+  const sha = createHash('sha256').update(`${file!.replace(/\.js$/, '')}\n${body}`).digest('hex');
   fs.writeFileSync(full, `${header}${sha}\n${body}`);
   expect(diagnostics(disk())).toEqual(expected);
   expect(warnings).toEqual([`dynconf: ${full} does not load as a validator; compiling that schema again`]);
+});
+
+test("an entry written for another schema's key is reported as damaged, compiled again and replaced", () => {
+  const expected = diagnostics();
+  diagnostics(disk());
+  const [file] = fs.readdirSync(cacheDir);
+  const full = path.join(cacheDir, file!);
+  const good = fs.readFileSync(full, 'utf8');
+  // A validator that accepts everything, saved (and so checksummed) under another key, then put where this schema's entry is.
+  const otherKey = '0'.repeat(64);
+  disk().save(otherKey, 'module.exports = function validate() { return true; };\n');
+  fs.copyFileSync(path.join(cacheDir, `${otherKey}.js`), full);
+  expect(diagnostics(disk())).toEqual(expected);
+  expect(warnings).toEqual([`dynconf: ${full} is damaged (its code does not match its checksum); compiling that schema again`]);
+  expect(fs.readFileSync(full, 'utf8')).toBe(good);
 });
 
 test('a cache it cannot write to is reported, and validation is unaffected', () => {

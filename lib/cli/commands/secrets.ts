@@ -17,7 +17,7 @@ import type * as ConfigLoader from '@secretlint/config-loader';
 import type * as Core from '@secretlint/core';
 import type { SecretLintCoreConfig } from '@secretlint/types';
 import ignore from 'ignore';
-import { requireEsModule } from '../../model/es-module';
+import { requireEsModule } from '../../model/module-loading';
 import { CommandError, EXIT_FAILURE, EXIT_OK, UsageError, type Command } from '../command';
 import { ROOT_OPTION, workspaceRoot } from '../workspace';
 
