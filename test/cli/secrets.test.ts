@@ -154,6 +154,24 @@ test('the plain .secretlintrc.json is read directly; any other form goes to secr
   expect(dynconfFindings((await run(...ALL)).out)).toEqual(cli.findings);
 });
 
+test('a .secretlintrc.json with a value of the wrong type goes to secretlint\'s loader, which refuses it: it never turns the scan off', async () => {
+  const preset = '@secretlint/secretlint-rule-preset-recommend';
+  const mistyped: Record<string, unknown> = {
+    // @secretlint/core skips a rule whose "disabled" is truthy: the string "false" would turn the scan off
+    '"disabled": "false"': { rules: [{ id: preset, disabled: 'false' }] },
+    'a severity on the preset itself': { rules: [{ id: preset, severity: 'warning' }] },
+    'an unknown severity on an inner rule': { rules: [{ id: preset, rules: [{ id: '@secretlint/secretlint-rule-github', severity: 'fatal' }] }] },
+    'allowMessageIds that is not a list': { rules: [{ id: preset, rules: [{ id: '@secretlint/secretlint-rule-github', allowMessageIds: 'GITHUB_TOKEN' }] }] },
+  };
+  for (const [what, config] of Object.entries(mistyped)) {
+    fs.writeFileSync(path.join(dir, '.secretlintrc.json'), JSON.stringify(config));
+    expect([what, plainJsonConfig(dir)]).toEqual([what, undefined]);
+    const r = await run('flags/app.json');
+    expect([what, r.code]).toEqual([what, 1]);
+    expect([what, r.out]).not.toEqual([what, expect.stringContaining('no secrets')]);
+  }
+});
+
 test('no configuration, a missing file, no files: errors that say what to do, exit non-zero', async () => {
   fs.rmSync(path.join(dir, '.secretlintrc.json'));
   const noConfig = await run('clean.json');

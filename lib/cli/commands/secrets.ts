@@ -111,6 +111,21 @@ function ignoreRules(root: string): ReturnType<typeof ignore> {
   return rules;
 }
 
+/**
+ * A rule entry's values of the types secretlint's loader accepts. @secretlint/core itself
+ * checks none: it skips a rule whose `disabled` is any truthy value, the string "false"
+ * included, so such an entry must go to the loader, which rejects it.
+ */
+function plainRuleValues(entry: Record<string, unknown>): boolean {
+  const { disabled, severity, allowMessageIds, options } = entry;
+  return (
+    (disabled === undefined || typeof disabled === 'boolean') &&
+    (severity === undefined || severity === 'info' || severity === 'warning' || severity === 'error') &&
+    (allowMessageIds === undefined || (Array.isArray(allowMessageIds) && allowMessageIds.every((m) => typeof m === 'string'))) &&
+    (options === undefined || isObject(options))
+  );
+}
+
 /** Where secretlint's loader (rc-config-loader) looks in a folder, in its order, before .secretlintrc.json. */
 const CONFIG_FILES_BEFORE_JSON = ['.secretlintrc.cjs', '.secretlintrc.js'];
 /** A full rule package name, which secretlint's loader uses as it is (a short name it expands). */
@@ -139,10 +154,11 @@ export function plainJsonConfig(root: string): SecretLintCoreConfig | undefined 
     return undefined; // absent, or JSON5 that only secretlint's loader reads
   }
   if (!isObject(descriptor) || !Object.keys(descriptor).every((k) => k === 'rules' || k === 'sharedOptions') || !Array.isArray(descriptor.rules)) return undefined;
+  if (descriptor.sharedOptions !== undefined && !isObject(descriptor.sharedOptions)) return undefined;
   const rules: SecretLintCoreConfig['rules'][number][] = [];
   for (const entry of descriptor.rules as unknown[]) {
     if (!isObject(entry) || typeof entry.id !== 'string' || !RULE_PACKAGE.test(entry.id)) return undefined;
-    if (!Object.keys(entry).every((k) => PRESET_KEYS.has(k))) return undefined;
+    if (!Object.keys(entry).every((k) => PRESET_KEYS.has(k)) || !plainRuleValues(entry)) return undefined;
     let resolved: string;
     try {
       // From dynconf's node_modules, as secretlint's loader resolves rules from its own.
@@ -154,7 +170,9 @@ export function plainJsonConfig(root: string): SecretLintCoreConfig | undefined 
     if (!creator) return undefined;
     if (creator.meta?.type === 'preset') {
       const inner = entry.rules;
-      if (inner !== undefined && !(Array.isArray(inner) && inner.every((r) => isObject(r) && typeof r.id === 'string' && Object.keys(r).every((k) => RULE_KEYS.has(k))))) return undefined;
+      // secretlint's loader refuses a severity or allowMessageIds on a preset itself.
+      if (entry.severity !== undefined || entry.allowMessageIds !== undefined) return undefined;
+      if (inner !== undefined && !(Array.isArray(inner) && inner.every((r) => isObject(r) && typeof r.id === 'string' && Object.keys(r).every((k) => RULE_KEYS.has(k)) && plainRuleValues(r)))) return undefined;
       rules.push({ id: entry.id, rule: creator, rules: (inner as Record<string, unknown>[] | undefined)?.map((r) => ({ ...r, type: 'rule' })), options: entry.options, disabled: entry.disabled } as never);
     } else {
       if (entry.rules !== undefined) return undefined;
