@@ -172,6 +172,13 @@ test('a .secretlintrc.json with a value of the wrong type goes to secretlint\'s 
   }
 });
 
+test('a file in the root whose name starts with two dots is inside the root: .secretlintignore applies to it', async () => {
+  write('..notes.md', `slack: ${SLACK_TOKEN}\n`);
+  expect((await run('..notes.md')).code).toBe(1);
+  write('.secretlintignore', '..notes.md\n');
+  expect(await run('..notes.md')).toMatchObject({ code: 0, out: 'dynconf secrets: 1 file, all ignored by .secretlintignore\n' });
+});
+
 test('no configuration, a missing file, no files: errors that say what to do, exit non-zero', async () => {
   fs.rmSync(path.join(dir, '.secretlintrc.json'));
   const noConfig = await run('clean.json');

@@ -56,7 +56,7 @@ secretlint CLI.`,
     const files = args.positionals.map((f) => path.resolve(io.cwd, f)).filter((abs) => {
       const rel = path.relative(root, abs);
       // Outside the root: nothing in the root's ignore file applies to it, so it is scanned.
-      return rel.startsWith('..') || path.isAbsolute(rel) || !ignored.ignores(rel.split(path.sep).join('/'));
+      return rel === '..' || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel) || !ignored.ignores(rel.split(path.sep).join('/'));
     });
     if (files.length === 0) {
       io.stdout.write(`dynconf secrets: ${args.positionals.length} file${args.positionals.length === 1 ? '' : 's'}, all ignored by ${IGNORE_FILE}\n`);
