@@ -53,6 +53,15 @@ function counted(inner: CompiledSchemaCache) {
  * that no validator compiled by an earlier run is still in memory (lib/model/ops.ts keeps
  * them for the local agent).
  */
+/** The diagnostics without a cache, then one run that fills it: its one entry's path and text. */
+function cachedOnce(): { expected: readonly Diagnostic[]; full: string; good: string } {
+  const expected = diagnostics();
+  diagnostics(disk());
+  const [file] = fs.readdirSync(cacheDir);
+  const full = path.join(cacheDir, file!);
+  return { expected, full, good: fs.readFileSync(full, 'utf8') };
+}
+
 function diagnostics(cache?: CompiledSchemaCache): readonly Diagnostic[] {
   let model: typeof Model | undefined;
   jest.isolateModules(() => {
@@ -89,11 +98,7 @@ test('a schema change is another entry; the old one is not used for it', () => {
 });
 
 test('a damaged entry is reported, compiled again and replaced; the diagnostics do not change', () => {
-  const expected = diagnostics();
-  diagnostics(disk());
-  const [file] = fs.readdirSync(cacheDir);
-  const full = path.join(cacheDir, file!);
-  const good = fs.readFileSync(full, 'utf8');
+  const { expected, full, good } = cachedOnce();
   // An edit that makes the validator accept anything: the checksum no longer matches.
   fs.writeFileSync(full, good.replace(/\n[\s\S]*$/, '\nmodule.exports = function validate() { return true; };\n'));
   expect(diagnostics(disk())).toEqual(expected);
@@ -115,11 +120,7 @@ test('an entry that does not load as a validator is reported and compiled again'
 });
 
 test("an entry written for another schema's key is reported as damaged, compiled again and replaced", () => {
-  const expected = diagnostics();
-  diagnostics(disk());
-  const [file] = fs.readdirSync(cacheDir);
-  const full = path.join(cacheDir, file!);
-  const good = fs.readFileSync(full, 'utf8');
+  const { expected, full, good } = cachedOnce();
   // A validator that accepts everything, saved (and so checksummed) under another key, then put where this schema's entry is.
   const otherKey = '0'.repeat(64);
   disk().save(otherKey, 'module.exports = function validate() { return true; };\n');
